@@ -1,0 +1,87 @@
+"""The ASGI application: routers, request ids, problem+json errors, health probes."""
+
+import logging
+import time
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from gridgov import __version__
+from gridgov.audit.api import router as audit_router
+from gridgov.auth.api import router as auth_router
+from gridgov.auth.users_api import router as users_router
+from gridgov.config import Settings, get_settings
+from gridgov.db import Database
+from gridgov.observability import REQUEST_ID_HEADER, new_request_id, request_id_var
+from gridgov.org.api import router as units_router
+from gridgov.problems import install_problem_handlers, problem_response
+
+access_log = logging.getLogger("gridgov.access")
+
+
+class RequestIdMiddleware:
+    """Gives every request an id (or keeps a sane incoming one), echoes it, logs the request."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = dict(scope["headers"]).get(REQUEST_ID_HEADER.lower().encode(), b"").decode("latin-1")
+        request_id = incoming if 8 <= len(incoming) <= 64 and incoming.isalnum() else new_request_id()
+        request_id_var.set(request_id)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", []),
+                                      (REQUEST_ID_HEADER.lower().encode(), request_id.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            access_log.info("request", extra={"fields": {
+                "method": scope["method"], "path": scope["path"], "status": status,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 2)}})
+
+
+def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="gridgov 网格化城市管理平台",
+        version=__version__,
+        description="街道吹哨、部门报到 — grid-based urban governance. All errors are RFC 9457 "
+        "problem+json; authenticate with `Authorization: Bearer <token>` from /api/v1/auth/token.",
+    )
+    app.state.settings = settings
+    app.state.database = database or Database(settings.resolved_database_url)
+    install_problem_handlers(app)
+    app.add_middleware(RequestIdMiddleware)
+    for router in (auth_router, users_router, units_router, audit_router):
+        app.include_router(router)
+
+    @app.get("/healthz", tags=["ops 运维"])
+    def healthz() -> dict:
+        """The process is up."""
+        return {"status": "ok", "version": __version__}
+
+    @app.get("/readyz", tags=["ops 运维"])
+    def readyz(request: Request) -> JSONResponse:
+        """The database answers."""
+        try:
+            with app.state.database.read() as db:
+                db.execute(text("SELECT 1"))
+        except Exception as exc:  # any driver error means "not ready"
+            return problem_response(request, status=503, code="not-ready", title="服务未就绪",
+                                    detail=f"数据库不可用：{type(exc).__name__}")
+        return JSONResponse({"status": "ready", "database": app.state.database.dialect})
+
+    return app

@@ -1,0 +1,1 @@
+"""The tamper-evident audit trail (全留痕): an append-only, hash-chained event table."""

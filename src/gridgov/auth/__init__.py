@@ -1,0 +1,1 @@
+"""People, sign-in (sessions, bearer and integration tokens) and the access policy."""

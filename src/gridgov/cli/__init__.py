@@ -1,0 +1,49 @@
+"""The `gridgov` command line. Bad input: a message on stderr and exit code 2."""
+
+import sys
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+import typer
+from rich.console import Console
+
+from gridgov.config import get_settings
+from gridgov.db import Database
+from gridgov.errors import DomainError
+
+app = typer.Typer(help="gridgov 网格化城市管理平台", no_args_is_help=True, pretty_exceptions_enable=False)
+console = Console()
+err_console = Console(stderr=True)
+
+
+def database() -> Database:
+    return Database(get_settings().resolved_database_url)
+
+
+def fail(message: str, errors: list[dict] | None = None) -> None:
+    err_console.print(f"[red]错误：[/red]{message}", highlight=False)
+    for error in errors or []:
+        where = " ".join(f"{k}={v}" for k, v in error.items() if k != "message")
+        err_console.print(f"  - {where}: {error.get('message')}", highlight=False)
+    raise typer.Exit(2)
+
+
+def domain_errors_exit_2(func: Callable[..., Any]) -> Callable[..., Any]:
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except DomainError as exc:
+            fail(exc.detail, exc.errors)
+
+    return wrapper
+
+
+def main() -> None:
+    from gridgov.cli import audit, db, demo, serve, units, users  # noqa: F401  (registers commands)
+
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -1,0 +1,47 @@
+"""Settings from environment variables and `.env` (prefix GRIDGOV_)."""
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATA_DIR = Path("var")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="GRIDGOV_", env_file=".env", extra="ignore")
+
+    data_dir: Path = DEFAULT_DATA_DIR
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; default is the SQLite file <data_dir>/gridgov.sqlite3. "
+        "Production: postgresql+psycopg://user:password@host/dbname",
+    )
+    secret_key: SecretStr = SecretStr("dev-only-change-me")
+    timezone: str = "Asia/Shanghai"
+    access_token_minutes: int = 8 * 60
+    web_session_minutes: int = 12 * 60
+    lockout_threshold: int = 5
+    lockout_minutes: int = 15
+    password_hash_profile: Literal["production", "fast-for-tests"] = "production"
+    cookie_secure: bool = False
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'gridgov.sqlite3').resolve()}"
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

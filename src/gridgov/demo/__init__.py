@@ -1,0 +1,1 @@
+"""The Dongcheng demo: organisation, accounts (and, as features land, grid, catalog, cases)."""

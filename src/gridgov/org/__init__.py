@@ -1,0 +1,1 @@
+"""Organisation units: the tree of district centre, streets, communities, departments and bodies."""
