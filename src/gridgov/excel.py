@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from io import BytesIO
 from typing import Any
+from zipfile import BadZipFile
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -57,8 +58,8 @@ def read_rows(content: bytes, *, required_headers: Sequence[str]) -> Iterator[tu
     """Rows of the first sheet as (sheet row number, {header: value}); blank rows skipped."""
     try:
         workbook = load_workbook(BytesIO(content), read_only=True, data_only=True)
-    except (InvalidFileException, KeyError, OSError, ValueError) as exc:
-        raise InvalidInput(f"不是有效的 Excel (.xlsx) 文件：{exc}") from exc
+    except (InvalidFileException, BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise InvalidInput("不是有效的 Excel (.xlsx) 文件") from exc
     sheet = workbook.worksheets[0]
     rows = sheet.iter_rows(values_only=True)
     header_row = next(rows, None)

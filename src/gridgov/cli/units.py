@@ -16,9 +16,10 @@ def import_units(path: Path) -> None:
     """从 Excel 导入（新增或更新）单位；任何一行有错则整体不导入并列出所有错误。"""
     if not path.is_file():
         fail(f"文件不存在：{path}")
-    rows = excel.parse_units(path.read_bytes())
+    rows, problems = excel.parse_units(path.read_bytes())
     with database().write() as db:
-        created, updated = service.import_units(db, actor=SYSTEM_ACTOR, rows=rows)
+        created, updated = service.import_units(db, actor=SYSTEM_ACTOR, rows=rows,
+                                                parse_problems=problems)
     console.print(f"导入完成：新增 {created}，更新 {updated}")
 
 

@@ -44,7 +44,8 @@ async def import_units(
     content = await file.read(MAX_UPLOAD_BYTES + 1)
     if len(content) > MAX_UPLOAD_BYTES:
         raise InvalidInput(f"文件超过 {MAX_UPLOAD_BYTES // 1024 // 1024} MB")
-    created, updated = service.import_units(db, actor=auth.actor, rows=excel.parse_units(content))
+    rows, problems = excel.parse_units(content)
+    created, updated = service.import_units(db, actor=auth.actor, rows=rows, parse_problems=problems)
     return ImportReport(created=created, updated=updated)
 
 

@@ -4,7 +4,6 @@ from collections.abc import Sequence
 
 from pydantic import ValidationError
 
-from gridgov.errors import InvalidInput
 from gridgov.excel import SheetSpec, as_date, read_rows, write_workbook
 from gridgov.org.models import Unit
 from gridgov.org.rules import UnitKind
@@ -25,8 +24,11 @@ def export_units(units: Sequence[Unit]) -> bytes:
                                      {"生效日期": "yyyy-mm-dd", "失效日期": "yyyy-mm-dd"})])
 
 
-def parse_units(content: bytes) -> list[tuple[int, UnitIn]]:
-    """Every row as a UnitIn, or InvalidInput listing every bad cell of every bad row."""
+def parse_units(content: bytes) -> tuple[list[tuple[int, UnitIn]], list[dict]]:
+    """The well-formed rows as UnitIn, and a problem for every bad cell of the other rows.
+
+    The import service checks the well-formed rows against the tree too, and refuses the
+    whole sheet listing both kinds of problem."""
     parsed: list[tuple[int, UnitIn]] = []
     problems: list[dict] = []
     for line, row in read_rows(content, required_headers=HEADERS[:4] + HEADERS[5:6]):
@@ -55,6 +57,4 @@ def parse_units(content: bytes) -> list[tuple[int, UnitIn]]:
                 )
         problems.extend({"row": line, "code": row.get("编码"), "field": field, "message": message}
                         for field, message in row_problems)
-    if problems:
-        raise InvalidInput(f"{len(problems)} 处错误，未导入任何数据", errors=problems)
-    return parsed
+    return parsed, problems

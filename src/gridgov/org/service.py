@@ -77,7 +77,8 @@ class _Row:
 
 
 def create_unit(db: Session, *, actor: Actor, data: UnitIn) -> Unit:
-    created, _ = _write_units(db, actor=actor, rows=[_Row(1, data)], allow_update=False)
+    created, _ = _write_units(db, actor=actor, rows=[_Row(1, data)], allow_update=False,
+                              parse_problems=())
     db.commit()
     return created[0]
 
@@ -97,10 +98,15 @@ def update_unit(db: Session, *, actor: Actor, code: str, patch: UnitPatch) -> Un
     return unit
 
 
-def import_units(db: Session, *, actor: Actor, rows: Sequence[tuple[int, UnitIn]]) -> tuple[int, int]:
-    """Create or update every row, or none: any bad row refuses the whole import."""
+def import_units(
+    db: Session, *, actor: Actor, rows: Sequence[tuple[int, UnitIn]],
+    parse_problems: Sequence[dict] = (),
+) -> tuple[int, int]:
+    """Create or update every row, or none: any bad row (including rows that could not even be
+    parsed, given as `parse_problems`) refuses the whole import with every problem listed."""
     created, updated = _write_units(
-        db, actor=actor, rows=[_Row(line, data) for line, data in rows], allow_update=True
+        db, actor=actor, rows=[_Row(line, data) for line, data in rows], allow_update=True,
+        parse_problems=parse_problems,
     )
     audit.record(db, actor=actor, action="unit.import", object_type="unit",
                  after={"created": len(created), "updated": len(updated)})
@@ -109,11 +115,13 @@ def import_units(db: Session, *, actor: Actor, rows: Sequence[tuple[int, UnitIn]
 
 
 def _write_units(
-    db: Session, *, actor: Actor, rows: Sequence[_Row], allow_update: bool
+    db: Session, *, actor: Actor, rows: Sequence[_Row], allow_update: bool,
+    parse_problems: Sequence[dict],
 ) -> tuple[list[Unit], list[Unit]]:
     existing = {unit.code: unit for unit in db.scalars(select(Unit))}
     incoming = {row.data.code: row for row in rows}
-    problems = _problems(rows, existing, incoming, allow_update)
+    problems = sorted([*parse_problems, *_problems(rows, existing, incoming, allow_update)],
+                      key=lambda p: p["row"])
     if problems:
         raise InvalidInput(f"{len(problems)} 处错误，未写入任何数据", errors=problems)
     created: list[Unit] = []
