@@ -3,7 +3,7 @@
 import pytest
 from typer.testing import CliRunner
 
-from gridgov.cli import app, main  # noqa: F401
+from gridgov.cli import app, register_commands
 from gridgov.config import get_settings
 from tests.helpers import small_org
 
@@ -13,9 +13,7 @@ def run_cli(monkeypatch, database, settings):
     monkeypatch.setenv("GRIDGOV_DATABASE_URL", database.url)
     monkeypatch.setenv("GRIDGOV_PASSWORD_HASH_PROFILE", "fast-for-tests")
     get_settings.cache_clear()
-    import gridgov.cli.units  # noqa: F401
-    import gridgov.cli.users  # noqa: F401
-
+    register_commands()
     yield lambda *args, **kw: CliRunner().invoke(app, list(args), **kw)
     get_settings.cache_clear()
 

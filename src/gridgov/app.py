@@ -9,13 +9,10 @@ from sqlalchemy import text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gridgov import __version__
-from gridgov.audit.api import router as audit_router
-from gridgov.auth.api import router as auth_router
-from gridgov.auth.users_api import router as users_router
 from gridgov.config import Settings, get_settings
 from gridgov.db import Database
+from gridgov.features import api_modules
 from gridgov.observability import REQUEST_ID_HEADER, new_request_id, request_id_var
-from gridgov.org.api import router as units_router
 from gridgov.problems import install_problem_handlers, problem_response
 
 access_log = logging.getLogger("gridgov.access")
@@ -65,8 +62,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.database = database or Database(settings.resolved_database_url)
     install_problem_handlers(app)
     app.add_middleware(RequestIdMiddleware)
-    for router in (auth_router, users_router, units_router, audit_router):
-        app.include_router(router)
+    for module in api_modules():
+        app.include_router(module.router)
 
     @app.get("/healthz", tags=["ops 运维"])
     def healthz() -> dict:

@@ -5,7 +5,7 @@ from gridgov.audit import service as audit
 from gridgov.audit.models import AuditEvent
 from gridgov.audit.rules import SYSTEM_ACTOR
 from gridgov.auth.policy import Role
-from gridgov.cli import app, main  # noqa: F401
+from gridgov.cli import app, register_commands
 from gridgov.config import get_settings
 from tests.helpers import add_user, bearer, small_org
 
@@ -13,8 +13,7 @@ from tests.helpers import add_user, bearer, small_org
 def _verify_cli(monkeypatch, database):
     monkeypatch.setenv("GRIDGOV_DATABASE_URL", database.url)
     get_settings.cache_clear()
-    import gridgov.cli.audit  # noqa: F401  (registers the command)
-
+    register_commands()
     try:
         return CliRunner().invoke(app, ["audit", "verify"])
     finally:

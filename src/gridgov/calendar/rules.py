@@ -230,19 +230,31 @@ class WorkingCalendar:
     """
 
     __slots__ = (
-        "_hours",
-        "_tz",
         "_covered_years",
-        "_first_year",
-        "_last_year",
-        "_first_ordinal",
-        "_working",
         "_cumulative",
-        "_utc_midnights",
         "_day_seconds",
+        "_first_ordinal",
+        "_first_year",
         "_gap_years",
+        "_hours",
+        "_last_year",
         "_periods",
+        "_tz",
+        "_utc_midnights",
+        "_working",
     )
+    _covered_years: frozenset[int]
+    _cumulative: tuple[int, ...]  # working microseconds before day i; one more entry than days
+    _day_seconds: int
+    _first_ordinal: int
+    _first_year: int
+    _gap_years: tuple[int, ...]  # uncovered years between the first and last covered ones
+    _hours: WorkingHours
+    _last_year: int
+    _periods: tuple[tuple[int, int, int], ...]  # (start, end, worked before) in µs of the day
+    _tz: tzinfo
+    _utc_midnights: tuple[datetime | None, ...]  # None on a day whose UTC offset changes
+    _working: bytes
 
     def __init__(
         self,
@@ -276,7 +288,8 @@ class WorkingCalendar:
         periods = []
         before = 0
         for start, end in hours.periods:
-            start_micros, end_micros = _seconds_of_day(start) * _MICROS, _seconds_of_day(end) * _MICROS
+            start_micros = _seconds_of_day(start) * _MICROS
+            end_micros = _seconds_of_day(end) * _MICROS
             periods.append((start_micros, end_micros, before))
             before += end_micros - start_micros
 
@@ -351,7 +364,7 @@ class WorkingCalendar:
         return any(start <= micros_of_day < end for start, end, _ in self._periods)
 
     def next_working_moment(self, instant: datetime) -> datetime:
-        """When a clock started at `instant` begins to run: the instant itself if in working time."""
+        """When a clock started at `instant` begins to run (`instant` itself in working time)."""
         index, micros_of_day, year = self._locate(instant)
         if self._working[index]:
             for start, end, _ in self._periods:

@@ -1,4 +1,4 @@
-"""Which days are working days: the official arrangement from chinese-calendar plus admin overrides."""
+"""Which days are working days: chinese-calendar's official arrangement plus admin overrides."""
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -10,6 +10,7 @@ from typing import Protocol
 import chinese_calendar
 
 from gridgov.errors import DomainError
+
 
 class CalendarNotCovered(DomainError):
     """The holiday arrangement of a year is unknown, so working time cannot be counted in it."""

@@ -40,9 +40,17 @@ def domain_errors_exit_2(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def main() -> None:
-    from gridgov.cli import audit, db, demo, serve, units, users  # noqa: F401  (registers commands)
+def register_commands() -> None:
+    """Import every module of this package: each adds its commands to `app`."""
+    import importlib
+    import pkgutil
 
+    for info in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{info.name}")
+
+
+def main() -> None:
+    register_commands()
     try:
         app()
     except KeyboardInterrupt:
