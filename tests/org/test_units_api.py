@@ -17,7 +17,7 @@ def _admin(client, database, settings) -> dict:
 def _sheet(rows: list[list]) -> bytes:
     workbook = Workbook()
     sheet = workbook.active
-    sheet.append(["编码", "名称", "简称", "类型", "上级编码", "生效日期", "失效日期"])
+    sheet.append(["编码", "名称", "简称", "类型", "上级编码", "服务街道编码", "生效日期", "失效日期"])
     for row in rows:
         sheet.append(row)
     buffer = BytesIO()
@@ -68,7 +68,8 @@ def test_excel_export_then_import_round_trips(client, database, settings):
     assert exported.status_code == 200 and exported.headers["content-type"] == XLSX
     sheet = load_workbook(BytesIO(exported.content)).active
     assert sheet.freeze_panes == "A2"
-    assert [c.value for c in sheet[1]] == ["编码", "名称", "简称", "类型", "上级编码", "生效日期", "失效日期"]
+    assert [c.value for c in sheet[1]] == ["编码", "名称", "简称", "类型", "上级编码", "服务街道编码", "生效日期",
+                                           "失效日期"]
     before = client.get("/api/v1/units", headers=admin).json()
     report = _upload(client, admin, exported.content)
     assert report.status_code == 200 and report.json() == {"created": 0, "updated": len(before)}
@@ -77,8 +78,8 @@ def test_excel_export_then_import_round_trips(client, database, settings):
 
 def test_excel_import_adds_new_units_in_parent_order(client, database, settings):
     admin = _admin(client, database, settings)
-    content = _sheet([["S3-C1", "新社区", None, "社区", "S3", "2026-01-01", None],
-                      ["S3", "新街道", None, "街道", "DC", "2026-01-01", None]])
+    content = _sheet([["S3-C1", "新社区", None, "社区", "S3", None, "2026-01-01", None],
+                      ["S3", "新街道", None, "街道", "DC", None, "2026-01-01", None]])
     assert _upload(client, admin, content).json() == {"created": 2, "updated": 0}
     assert client.get("/api/v1/units/S3-C1", headers=admin).json()["parent_code"] == "S3"
 
@@ -86,11 +87,11 @@ def test_excel_import_adds_new_units_in_parent_order(client, database, settings)
 def test_malformed_excel_is_refused_whole_with_every_bad_row_listed(client, database, settings):
     admin = _admin(client, database, settings)
     content = _sheet([
-        ["OK1", "好的街道", None, "街道", "DC", "2026-01-01", None],
-        ["BAD1", "坏类型", None, "乡镇", "DC", "2026-01-01", None],
-        ["BAD2", "坏日期", None, "街道", "DC", "2026/13/40", None],
-        ["BAD3", "无上级", None, "社区", "NOPE", "2026-01-01", None],
-        ["BAD4", "", None, "街道", "DC", "2026-01-01", None],
+        ["OK1", "好的街道", None, "街道", "DC", None, "2026-01-01", None],
+        ["BAD1", "坏类型", None, "乡镇", "DC", None, "2026-01-01", None],
+        ["BAD2", "坏日期", None, "街道", "DC", None, "2026/13/40", None],
+        ["BAD3", "无上级", None, "社区", "NOPE", None, "2026-01-01", None],
+        ["BAD4", "", None, "街道", "DC", None, "2026-01-01", None],
     ])
     response = _upload(client, admin, content)
     assert response.status_code == 422
@@ -108,3 +109,12 @@ def test_the_public_cannot_read_the_organisation(client, database, settings):
     small_org(database)
     add_user(database, settings, "citizen1", Role.PUBLIC, "PUB")
     assert client.get("/api/v1/units", headers=bearer(client, "citizen1")).status_code == 403
+
+
+def test_a_field_unit_records_the_street_it_serves(client, database, settings):
+    admin = _admin(client, database, settings)
+    body = {"code": "D1-F2", "name": "S2城管执法队", "kind": "field_unit", "parent_code": "D1",
+            "serves_street_code": "S2", "valid_from": "2026-01-01"}
+    assert client.post("/api/v1/units", headers=admin, json=body).json()["serves_street_code"] == "S2"
+    wrong = client.post("/api/v1/units", headers=admin, json=body | {"code": "D1-F3", "serves_street_code": "D1"})
+    assert wrong.status_code == 422 and wrong.json()["errors"][0]["field"] == "serves_street_code"

@@ -18,6 +18,7 @@ owner > area > street; on a full tie (a data conflict that `validate_duty_rules`
 the earlier rule in the given order wins. No applicable rule: the local street (属地兜底).
 """
 
+import math
 import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ DOMAIN_NAMES: Final[Mapping[str, str]] = {
     "public_safety": "公共安全",
 }
 CATEGORIES: Final = ("component", "event", "other")
+CATEGORY_NAMES: Final[Mapping[str, str]] = {"component": "部件", "event": "事件", "other": "其他"}
 URGENCIES: Final = ("normal", "urgent")
 GRADES: Final = ("L1", "L2", "L3")
 
@@ -120,19 +122,18 @@ def _check_code_and_classes(row: Mapping[str, Any]) -> list[Problem]:
     elif minor and major and _MAJOR_PATTERN.match(major) and not minor.startswith(major):
         problems.append(Problem(
             "minor_class", "inconsistent", f"小类“{minor}”不属于大类“{major}”"))
-    if domain in DOMAIN_NAMES and category in CATEGORIES:
-        if (domain == "urban_management") != (category in ("component", "event")):
-            problems.append(Problem(
-                "category", "inconsistent", "城市管理事项的类别应为部件或事件，其他领域应为 other"))
+    known_domain_and_category = domain in DOMAIN_NAMES and category in CATEGORIES
+    if known_domain_and_category and (
+            (domain == "urban_management") != (category in ("component", "event"))):
+        problems.append(Problem(
+            "category", "inconsistent", "城市管理事项的类别应为部件或事件，其他领域的应为其他"))
     if match:
         prefix, code_major, code_minor, _ = match.groups()
         expected_domain, expected_category = TYPE_CODE_PREFIXES[prefix]
-        if (domain, category) != (expected_domain, expected_category) and (
-                domain in DOMAIN_NAMES and category in CATEGORIES):
+        if known_domain_and_category and (domain, category) != (expected_domain, expected_category):
+            meaning = f"{DOMAIN_NAMES[expected_domain]}·{CATEGORY_NAMES[expected_category]}"
             problems.append(Problem(
-                "code", "inconsistent",
-                f"编码前缀 {prefix} 表示{DOMAIN_NAMES[expected_domain]}·{expected_category}，"
-                "与所填监管领域或类别不符"))
+                "code", "inconsistent", f"编码前缀 {prefix} 表示{meaning}，与所填监管领域或类别不符"))
         if major and major != code_major:
             problems.append(Problem("code", "inconsistent", f"事项编码“{code}”与大类“{major}”不符"))
         if minor and minor != code_major + code_minor:
@@ -161,7 +162,7 @@ def _check_time_limit(row: Mapping[str, Any]) -> list[Problem]:
     value, unit = limit.get("value"), limit.get("unit")
     if value is None:
         problems.append(Problem("time_limit.value", "missing", "缺少处置时限的时长"))
-    elif isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+    elif isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         problems.append(Problem("time_limit.value", "bad_format", f"处置时限“{value}”应为数字"))
     elif value <= 0:
         problems.append(Problem("time_limit.value", "not_positive", f"处置时限应大于 0，现为 {value}"))
@@ -186,23 +187,23 @@ def validate_matter_type(row: Mapping[str, Any]) -> list[Problem]:
 
 
 def validate_catalog(rows: Sequence[Mapping[str, Any]]) -> list[RowProblem]:
-    """Every problem of every row, plus codes and names used by more than one row."""
+    """Every problem of every row, plus a code used twice or a name used twice in one domain."""
     found: list[RowProblem] = []
-    first_row_of_code: dict[str, int] = {}
-    first_row_of_name: dict[str, int] = {}
+    first_row_of: dict[tuple[str, ...], int] = {}
     for index, row in enumerate(rows):
-        code = _text(row, "code")
+        code, name = _text(row, "code"), _text(row, "name")
         found += [RowProblem(index, code, problem) for problem in validate_matter_type(row)]
-        for key, seen, label in ((code, first_row_of_code, "事项编码"),
-                                 (_text(row, "name"), first_row_of_name, "事项名称")):
-            if key is None:
-                continue
-            if key in seen:
-                field = "code" if seen is first_row_of_code else "name"
+        keys = []
+        if code is not None:
+            keys.append((("code", code), "code", f"事项编码“{code}”"))
+        if name is not None:
+            keys.append((("name", _text(row, "domain") or "", name), "name", f"事项名称“{name}”"))
+        for key, field, label in keys:
+            if key in first_row_of:
                 found.append(RowProblem(index, code, Problem(
-                    field, "duplicate", f"{label}“{key}”与第 {seen[key] + 1} 条重复")))
+                    field, "duplicate", f"{label}与第 {first_row_of[key] + 1} 条重复")))
             else:
-                seen[key] = index
+                first_row_of[key] = index
     return found
 
 

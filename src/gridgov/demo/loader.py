@@ -35,9 +35,10 @@ def field_unit_code(department_code: str, street_seq: int) -> str:
 
 
 def demo_units() -> list[UnitIn]:
-    def unit(code: str, name: str, kind: UnitKind, parent: str | None, short: str | None = None) -> UnitIn:
+    def unit(code: str, name: str, kind: UnitKind, parent: str | None, short: str | None = None,
+             serves: str | None = None) -> UnitIn:
         return UnitIn(code=code, name=name, short_name=short, kind=kind, parent_code=parent,
-                      valid_from=DEMO_VALID_FROM)
+                      serves_street_code=serves, valid_from=DEMO_VALID_FROM)
 
     units = [
         unit(DISTRICT_CENTRE_CODE, DISTRICT_CENTRE_NAME, UnitKind.DISTRICT_CENTRE, None, "区中心"),
@@ -63,7 +64,7 @@ def demo_units() -> list[UnitIn]:
             if body.field_units_per_street:
                 units.append(unit(field_unit_code(body.code, seq),
                                   body.field_units_per_street.format(street=street.name),
-                                  UnitKind.FIELD_UNIT, body.code))
+                                  UnitKind.FIELD_UNIT, body.code, serves=street.code))
     return units
 
 

@@ -9,15 +9,16 @@ from gridgov.org.models import Unit
 from gridgov.org.rules import UnitKind
 from gridgov.org.schemas import UnitIn
 
-HEADERS = ("编码", "名称", "简称", "类型", "上级编码", "生效日期", "失效日期")
-_FIELDS = dict(zip(HEADERS, ("code", "name", "short_name", "kind", "parent_code", "valid_from",
-                             "valid_to"), strict=True))
+HEADERS = ("编码", "名称", "简称", "类型", "上级编码", "服务街道编码", "生效日期", "失效日期")
+_FIELDS = dict(zip(HEADERS, ("code", "name", "short_name", "kind", "parent_code",
+                             "serves_street_code", "valid_from", "valid_to"), strict=True))
+REQUIRED_HEADERS = ("编码", "名称", "类型", "上级编码", "生效日期")
 
 
 def export_units(units: Sequence[Unit]) -> bytes:
     rows = (
         (u.code, u.name, u.short_name, UnitKind(u.kind).label, u.parent.code if u.parent else None,
-         u.valid_from, u.valid_to)
+         u.serves_street.code if u.serves_street else None, u.valid_from, u.valid_to)
         for u in units
     )
     return write_workbook([SheetSpec("组织机构", HEADERS, rows,
@@ -31,7 +32,7 @@ def parse_units(content: bytes) -> tuple[list[tuple[int, UnitIn]], list[dict]]:
     whole sheet listing both kinds of problem."""
     parsed: list[tuple[int, UnitIn]] = []
     problems: list[dict] = []
-    for line, row in read_rows(content, required_headers=HEADERS[:4] + HEADERS[5:6]):
+    for line, row in read_rows(content, required_headers=REQUIRED_HEADERS):
         values = {_FIELDS[h]: row.get(h) for h in HEADERS}
         row_problems = []
         try:
@@ -43,7 +44,7 @@ def parse_units(content: bytes) -> tuple[list[tuple[int, UnitIn]], list[dict]]:
                 values[_FIELDS[header]] = as_date(values[_FIELDS[header]])
             except ValueError:
                 row_problems.append((header, f"日期格式应为 YYYY-MM-DD：{row.get(header)}"))
-        for key in ("code", "parent_code", "name", "short_name"):
+        for key in ("code", "parent_code", "serves_street_code", "name", "short_name"):
             if values[key] is not None:
                 values[key] = str(values[key])
         if not row_problems:

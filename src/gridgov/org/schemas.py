@@ -11,6 +11,7 @@ class UnitIn(BaseModel):
     short_name: str | None = Field(default=None, max_length=60)
     kind: UnitKind
     parent_code: str | None = None
+    serves_street_code: str | None = None
     valid_from: date
     valid_to: date | None = None
 
@@ -32,6 +33,7 @@ class UnitOut(BaseModel):
     kind_label: str
     parent_id: int | None
     parent_code: str | None
+    serves_street_code: str | None
     valid_from: date
     valid_to: date | None
 

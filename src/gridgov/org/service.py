@@ -19,7 +19,7 @@ from gridgov.org.schemas import UnitIn, UnitOut, UnitPatch
 def unit_snapshot(unit: Unit) -> dict:
     return {
         "code": unit.code, "name": unit.name, "short_name": unit.short_name,
-        "kind": unit.kind, "parent_id": unit.parent_id,
+        "kind": unit.kind, "parent_id": unit.parent_id, "serves_street_id": unit.serves_street_id,
         "valid_from": unit.valid_from, "valid_to": unit.valid_to,
     }
 
@@ -29,6 +29,7 @@ def unit_out(unit: Unit) -> UnitOut:
         id=unit.id, code=unit.code, name=unit.name, short_name=unit.short_name,
         kind=unit.kind, kind_label=UnitKind(unit.kind).label, parent_id=unit.parent_id,
         parent_code=unit.parent.code if unit.parent else None,
+        serves_street_code=unit.serves_street.code if unit.serves_street else None,
         valid_from=unit.valid_from, valid_to=unit.valid_to,
     )
 
@@ -140,6 +141,7 @@ def _write_units(
         unit.name, unit.short_name, unit.kind = data.name, data.short_name, data.kind
         unit.parent = parent
         unit.parent_id = parent.id if parent else None
+        unit.serves_street = existing[data.serves_street_code] if data.serves_street_code else None
         unit.valid_from, unit.valid_to = data.valid_from, data.valid_to
         db.flush()
         unit.path = child_path(parent.path if parent else None, unit.id)
@@ -177,6 +179,10 @@ def _problems(
             add(row, "parent_code", "单位不能是自己的上级")
         elif problem := parent_problem(data.kind, parent_kind):
             add(row, "parent_code", problem)
+        if data.serves_street_code is not None and _kind_of(
+            data.serves_street_code, existing, incoming
+        ) is not UnitKind.STREET:
+            add(row, "serves_street_code", f"服务街道 {data.serves_street_code} 不是已有的街道")
         if data.code in existing:
             unit = existing[data.code]
             if unit.kind != data.kind:

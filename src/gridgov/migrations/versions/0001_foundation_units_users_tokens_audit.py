@@ -49,10 +49,12 @@ def upgrade() -> None:
     sa.Column('kind', sa.String(length=20), nullable=False),
     sa.Column('parent_id', sa.Integer(), nullable=True),
     sa.Column('path', sa.String(length=255), nullable=False),
+    sa.Column('serves_street_id', sa.Integer(), nullable=True),
     sa.Column('valid_from', sa.Date(), nullable=False),
     sa.Column('valid_to', sa.Date(), nullable=True),
     sa.Column('created_at', gridgov.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['parent_id'], ['units.id'], name=op.f('fk_units_parent_id_units')),
+    sa.ForeignKeyConstraint(['serves_street_id'], ['units.id'], name=op.f('fk_units_serves_street_id_units')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_units')),
     sa.UniqueConstraint('code', name=op.f('uq_units_code'))
     )
@@ -60,6 +62,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_units_kind'), ['kind'], unique=False)
         batch_op.create_index(batch_op.f('ix_units_parent_id'), ['parent_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_units_path'), ['path'], unique=False)
+        batch_op.create_index(batch_op.f('ix_units_serves_street_id'), ['serves_street_id'], unique=False)
 
     op.create_table('users',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -115,6 +118,7 @@ def downgrade() -> None:
 
     op.drop_table('users')
     with op.batch_alter_table('units', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_units_serves_street_id'))
         batch_op.drop_index(batch_op.f('ix_units_path'))
         batch_op.drop_index(batch_op.f('ix_units_parent_id'))
         batch_op.drop_index(batch_op.f('ix_units_kind'))

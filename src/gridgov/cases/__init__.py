@@ -1,0 +1,1 @@
+"""Cases (案件): intake from every channel, grading, dispatch, handling, verification, closure."""
