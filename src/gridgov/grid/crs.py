@@ -7,6 +7,7 @@ box of China are left unshifted: GCJ-02 is only defined inside China.
 """
 
 import threading
+from collections.abc import Callable
 from enum import StrEnum
 from typing import TypeVar
 
@@ -17,6 +18,7 @@ from numpy.typing import ArrayLike, NDArray
 from pyproj import Transformer
 
 FloatArray = NDArray[np.float64]
+PlaneMap = Callable[[FloatArray, FloatArray], tuple[FloatArray, FloatArray]]
 GeometryT = TypeVar("GeometryT")
 
 
@@ -84,15 +86,16 @@ def convert(lng: float, lat: float, source: CRS, target: CRS) -> tuple[float, fl
 
 
 def _as_arrays(lngs: ArrayLike, lats: ArrayLike) -> tuple[FloatArray, FloatArray]:
-    x = np.asarray(lngs, dtype=np.float64)
-    y = np.asarray(lats, dtype=np.float64)
+    x = np.atleast_1d(np.asarray(lngs, dtype=np.float64))
+    y = np.atleast_1d(np.asarray(lats, dtype=np.float64))
     if x.shape != y.shape:
         raise ValueError(f"lngs and lats differ in shape: {x.shape} != {y.shape}")
     return x, y
 
 
 def in_china_array(lngs: FloatArray, lats: FloatArray) -> NDArray[np.bool_]:
-    return (0.8293 <= lats) & (lats <= 55.8271) & (72.004 <= lngs) & (lngs <= 137.8347)
+    # The same box as prcoords.sanity_in_china_p.
+    return (lats >= 0.8293) & (lats <= 55.8271) & (lngs >= 72.004) & (lngs <= 137.8347)
 
 
 def _wgs_to_gcj_shift(lng: FloatArray, lat: FloatArray) -> tuple[FloatArray, FloatArray]:
@@ -143,7 +146,9 @@ def _gcj_to_wgs_rough(lng: FloatArray, lat: FloatArray) -> tuple[FloatArray, Flo
     return lng - d_lng, lat - d_lat
 
 
-def _invert(forward, rough, lng: FloatArray, lat: FloatArray) -> tuple[FloatArray, FloatArray]:
+def _invert(
+    forward: PlaneMap, rough: PlaneMap, lng: FloatArray, lat: FloatArray
+) -> tuple[FloatArray, FloatArray]:
     """Fixed-point inverse, element by element as prcoords._bored does (Caijun 2014).
 
     Each element stops iterating once its own correction is below PRC_EPS, exactly like the
@@ -197,7 +202,11 @@ def from_gcj02_array(
 # Transverse Mercator centred on Dongcheng: metres, scale error < 1e-6 across the district.
 # Applied to GCJ-02 lng/lat as if they were geographic: the GCJ offset is a near-constant
 # shift of a few hundred metres, irrelevant to areas and distances inside the district.
-LOCAL_METRIC_PROJ = "+proj=tmerc +lat_0=39.91 +lon_0=116.41 +k=1 +x_0=0 +y_0=0 +ellps=WGS84 +units=m"
+LOCAL_METRIC_PROJ = (
+    "+proj=tmerc +lat_0=39.91 +lon_0=116.41 +k=1 +x_0=0 +y_0=0 +ellps=WGS84 +units=m"
+)
+
+METRES_PER_DEGREE_LAT = 111_320.0  # near enough anywhere, for sizing only
 
 _transformers = threading.local()
 
@@ -222,7 +231,7 @@ def local_metric_to_lnglat(xs: ArrayLike, ys: ArrayLike) -> tuple[FloatArray, Fl
     return np.asarray(lng, dtype=np.float64), np.asarray(lat, dtype=np.float64)
 
 
-def _transform_coords(function, coords: FloatArray) -> FloatArray:
+def _transform_coords(function: PlaneMap, coords: FloatArray) -> FloatArray:
     a, b = function(coords[:, 0], coords[:, 1])
     return np.column_stack([a, b])
 
@@ -237,8 +246,16 @@ def geometry_from_local_metric(geometry: GeometryT) -> GeometryT:
 
 
 def geometry_to_gcj02(geometry: GeometryT, crs: CRS) -> GeometryT:
-    """Convert every vertex of lng/lat geometries from `crs` to GCJ-02."""
+    """Convert every vertex of lng/lat geometries from `crs` to GCJ-02 (for storing)."""
     if CRS(crs) is CRS.GCJ02:
         return geometry
-    return shapely.transform(geometry, lambda c: _transform_coords(
-        lambda x, y: to_gcj02_array(x, y, crs), c))
+    return shapely.transform(
+        geometry, lambda c: _transform_coords(lambda x, y: to_gcj02_array(x, y, crs), c))
+
+
+def geometry_from_gcj02(geometry: GeometryT, crs: CRS) -> GeometryT:
+    """Convert every vertex of stored GCJ-02 geometries to `crs` (for serving)."""
+    if CRS(crs) is CRS.GCJ02:
+        return geometry
+    return shapely.transform(
+        geometry, lambda c: _transform_coords(lambda x, y: from_gcj02_array(x, y, crs), c))

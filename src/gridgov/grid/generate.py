@@ -1,22 +1,22 @@
 """The demo grid of Dongcheng: 17 streets, 177 communities, 592 basic and 2,322 unit grids.
 
-Deterministic: fixed seeds per parent code, only order-stable operations, and a final
-snap-rounding of all unit-grid edges together onto the 1e-7° grid of the output, so every
-level is an exact coverage of its parent (shared edges have identical vertices) both in
-memory and in the GeoJSON written with 7 decimals.
-
-How it is built, in the local metric plane (`crs.LOCAL_METRIC_PROJ`):
+Built in the local metric plane (`crs.LOCAL_METRIC_PROJ`), top down:
 1. streets: Voronoi cells of the 17 given street centres, clipped to the real boundary;
-2. communities: Lloyd-relaxed Voronoi cells inside each street (its community count);
-3. basic grids: 592 shared out over communities by area (largest remainder, at least 1),
-   then Lloyd cells inside each community; unit grids: 2,322 over basic grids, likewise;
-4. the unit grids are snapped and re-polygonized together in GCJ-02 lng/lat, and every
-   upper level is rebuilt as the exact union of its unit grids;
-5. codes are numbered west→east, north→south (`reading_order`) inside each parent.
-A fragment cut off a cell by a concave parent outline goes to the neighbour it shares the
-longest edge with, so every cell is one Polygon.
+2. communities: Lloyd-relaxed (centroidal) Voronoi cells inside each street, as many as
+   the street has communities in `gridgov.demo.dongcheng`;
+3. basic grids: 592 shared out over communities by area (largest remainder, at least one
+   each), then Lloyd cells inside each community; unit grids: 2,322 over basic grids, alike.
+A fragment cut off a cell by a concave parent joins the neighbour it shares the longest
+edge with, so every cell is one Polygon. The unit grids then get identical vertices on both
+sides of every seam, go to GCJ-02 lng/lat rounded to 7 decimals, and each upper level is
+rebuilt as the exact union of its unit grids: every level is an exact coverage (checked)
+in memory and in the GeoJSON. Codes run west→east, north→south (`reading_order`).
+
+Deterministic: seeds derive from fixed numbers and parent positions, every loop runs in
+list order, and equal coordinates stay equal through projection and rounding.
 """
 
+import functools
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -30,6 +30,7 @@ from shapely import MultiPolygon, Polygon
 
 from gridgov.demo.dongcheng import COUNTY_CODE, STREETS
 from gridgov.grid.crs import (
+    METRES_PER_DEGREE_LAT,
     geometry_from_local_metric,
     geometry_to_local_metric,
     lnglat_to_local_metric,
@@ -47,6 +48,25 @@ LLOYD_ITERATIONS = 30
 LLOYD_ATTEMPTS = 4
 GOOD_EVENNESS = 0.6  # smallest cell / mean cell of one parent that needs no other attempt
 SEED_BASE = 20180604  # the day "street whistles, departments report" went online
+
+
+@dataclass(frozen=True)
+class ShapeBounds:
+    """What the generated cells of one level guarantee (tested)."""
+
+    min_polsby_popper: float  # 4πA/P²: 1 for a disc, 0.785 a square, 0.56 a 3:1 rectangle
+    min_area_share: float  # smallest cell / mean cell of the level
+    max_area_share: float
+
+
+# Communities vary most: each street has a fixed number of them whatever its size.
+# The lowest compactness belongs to cells that follow the ragged district boundary.
+SHAPE_BOUNDS: dict[GridLevel, ShapeBounds] = {
+    GridLevel.STREET: ShapeBounds(0.25, 0.4, 2.0),
+    GridLevel.COMMUNITY: ShapeBounds(0.4, 0.3, 2.5),
+    GridLevel.BASIC: ShapeBounds(0.35, 0.5, 2.0),
+    GridLevel.UNIT: ShapeBounds(0.25, 0.5, 2.0),
+}
 
 
 class GenerationError(RuntimeError):
@@ -101,7 +121,7 @@ def band_height_for(polygons: Sequence[Polygon]) -> float:
     """One row of cells: the side of the mean cell, in degrees of latitude."""
     metric = geometry_to_local_metric(np.asarray(polygons, dtype=object))
     side_m = float(np.sqrt(shapely.area(metric).mean()))
-    return side_m / 111_000.0
+    return side_m / METRES_PER_DEGREE_LAT
 
 
 def _reading_order_of(polygons: Sequence[Polygon]) -> list[int]:
@@ -139,7 +159,7 @@ def merge_fragments(
     for _ in range(len(cells) * 4):
         multipart = next((i for i, c in enumerate(cells) if isinstance(c, MultiPolygon)), None)
         if multipart is None:
-            return [c for c in cells]
+            return cells
         parts = sorted(cells[multipart].geoms, key=lambda p: -p.area)
         if anchors is not None:
             parts.sort(key=lambda p: not p.covers(anchors[multipart]))
@@ -194,6 +214,8 @@ def lloyd_partition(
             best, best_evenness = cells, evenness
         if evenness >= GOOD_EVENNESS:
             break
+    if best_evenness <= 0:
+        raise GenerationError(f"no attempt gave {count} non-empty cells")
     return best
 
 
@@ -219,7 +241,7 @@ def subdivide(
     """Lloyd cells of every parent, flattened, with the index of each child's parent."""
     children: list[Polygon] = []
     owner: list[int] = []
-    for index, (parent, count) in enumerate(zip(parents, counts)):
+    for index, (parent, count) in enumerate(zip(parents, counts, strict=True)):
         rng = np.random.default_rng([SEED_BASE, level, index])
         cells = lloyd_partition(parent, count, rng)
         children.extend(cells)
@@ -237,8 +259,17 @@ class MetricHierarchy:
     community_street: list[int]
 
 
-def metric_hierarchy(boundary_m: Polygon) -> MetricHierarchy:
-    centres = np.array([lnglat_to_local_metric(*s.centre) for s in STREETS]).reshape(-1, 2)
+def _projected(lngs: np.ndarray, lats: np.ndarray) -> np.ndarray:
+    # Micrometre rounding absorbs last-bit differences between maths libraries (PROJ calls
+    # the platform's sin/cos), so every machine starts Lloyd from the same numbers.
+    x, y = lnglat_to_local_metric(lngs, lats)
+    return np.round(np.column_stack([x, y]), 6)
+
+
+def metric_hierarchy(boundary: Polygon) -> MetricHierarchy:
+    """The whole hierarchy for a GCJ-02 boundary, built in the local metric plane."""
+    boundary_m = shapely.transform(boundary, lambda c: _projected(c[:, 0], c[:, 1]))
+    centres = _projected(*np.array([s.centre for s in STREETS]).T)
     streets = merge_fragments(
         voronoi_cells(boundary_m, centres), anchors=list(shapely.points(centres))
     )
@@ -284,10 +315,16 @@ def _round_array(coords: np.ndarray, decimals: int) -> np.ndarray:
     return np.asarray(values, dtype=np.float64).reshape(coords.shape)
 
 
+@functools.cache
+def demo_grid() -> tuple[GridCell, ...]:
+    """`generate_dongcheng()` computed once per process (cells and polygons are immutable)."""
+    return tuple(generate_dongcheng())
+
+
 def generate_dongcheng(boundary: Polygon | None = None) -> list[GridCell]:
     """The demo grid: streets, communities, basic grids, unit grids (in that order)."""
     boundary = boundary if boundary is not None else load_dongcheng_boundary()
-    hierarchy = metric_hierarchy(geometry_to_local_metric(boundary))
+    hierarchy = metric_hierarchy(boundary)
     # Equal vertices project and round equally, so the coverage stays exact in lng/lat.
     joined = np.asarray(join_seams(hierarchy.units), dtype=object)
     units = [round_polygon(u) for u in geometry_from_local_metric(joined)]
@@ -300,7 +337,7 @@ def generate_dongcheng(boundary: Polygon | None = None) -> list[GridCell]:
 
 def _union_by(polygons: Sequence[Polygon], owner: Sequence[int]) -> list[Polygon]:
     groups: dict[int, list[Polygon]] = defaultdict(list)
-    for polygon, o in zip(polygons, owner):
+    for polygon, o in zip(polygons, owner, strict=True):
         groups[o].append(polygon)
     unions = []
     for o in range(len(groups)):

@@ -104,6 +104,8 @@ def code_problem(level: GridLevel, code: object) -> str | None:
     """Why `code` is not a well-formed code of `level`, in Chinese; None when it is."""
     level = GridLevel(level)
     label = level.label
+    if code is None or code == "":
+        return f"缺少{label}编码"
     if not isinstance(code, str):
         return f"{label}编码必须是数字字符串，收到 {type(code).__name__}"
     if not code.isascii() or not code.isdigit():

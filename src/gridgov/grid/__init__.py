@@ -1,0 +1,1 @@
+"""Grid geometry: coordinate systems, grid codes, demo grid, import checks, point location."""
