@@ -5,8 +5,11 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from gridgov.calendar.rules import WorkingHours
+from gridgov.errors import InvalidInput
 
 DEFAULT_DATA_DIR = Path("var")
 
@@ -22,6 +25,10 @@ class Settings(BaseSettings):
     )
     secret_key: SecretStr = SecretStr("dev-only-change-me")
     timezone: str = "Asia/Shanghai"
+    working_hours: str = Field(
+        default="09:00-12:00,13:30-17:00",
+        description="Daily working periods in local time, the same on every working day",
+    )
     access_token_minutes: int = 8 * 60
     web_session_minutes: int = 12 * 60
     lockout_threshold: int = 5
@@ -30,6 +37,14 @@ class Settings(BaseSettings):
     cookie_secure: bool = False
     log_level: str = "INFO"
     log_json: bool = True
+
+    @field_validator("working_hours")
+    @classmethod
+    def _valid_working_hours(cls, value: str) -> str:
+        try:
+            return str(WorkingHours.parse(value))
+        except InvalidInput as exc:
+            raise ValueError(exc.detail) from None
 
     @property
     def resolved_database_url(self) -> str:
