@@ -8,6 +8,7 @@ PostgreSQL tests skip, except under CI=true, where they fail.
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import psycopg
 import pytest
@@ -54,10 +55,10 @@ def _drop_pg_database(name: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def migrated_database(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator[Database]:
-    """A database with the schema at head, one per backend for the whole session."""
-    if request.param == "sqlite":
+@contextmanager
+def fresh_database(request: pytest.FixtureRequest, tmp_path_factory, backend: str) -> Iterator[Database]:
+    """A new database of the backend with the schema at head, dropped afterwards."""
+    if backend == "sqlite":
         path = tmp_path_factory.mktemp("db") / "gridgov.sqlite3"
         database = Database(f"sqlite:///{path}")
         migrate.upgrade(database.engine)
@@ -73,6 +74,13 @@ def migrated_database(request: pytest.FixtureRequest, tmp_path_factory) -> Itera
     finally:
         database.dispose()
         _drop_pg_database(name)
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def migrated_database(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator[Database]:
+    """A database with the schema at head, one per backend for the whole session."""
+    with fresh_database(request, tmp_path_factory, request.param) as database:
+        yield database
 
 
 def _empty_all_tables(database: Database) -> None:

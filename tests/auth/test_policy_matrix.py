@@ -106,8 +106,8 @@ def test_public_sees_only_its_own_reports() -> None:
 
 def test_street_handles_cases_sent_to_its_own_sections() -> None:
     sent_to_section = Target(street_id=10, community_id=13, assigned_unit_paths=("/1/10/12/",))
-    street = _principal(Role.STREET, "S1")
-    assert decide(street, Action.CASE_HANDLE, sent_to_section).allowed
+    for unit in ("S1", "S1-FZX"):
+        assert decide(_principal(Role.STREET, unit), Action.CASE_HANDLE, sent_to_section).allowed
     assert not decide(_principal(Role.STREET, "S2"), Action.CASE_HANDLE, sent_to_section).allowed
 
 

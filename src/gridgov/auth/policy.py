@@ -167,8 +167,16 @@ class UnitRef:
     street_id: int | None = None  # the street it belongs to (itself, if a street)
     community_id: int | None = None  # the community it belongs to (itself, if a community)
 
+    @property
+    def jurisdiction_path(self) -> str:
+        """Where the unit's assigned work is rooted: a street sub-centre acts for its street."""
+        if self.kind is UnitKind.SUBCENTRE:
+            return self.path.rsplit("/", 2)[0] + "/"
+        return self.path
+
     def contains(self, other_path: str) -> bool:
-        return other_path.startswith(self.path)
+        """Whether a unit at `other_path` is this unit, below it, or (for a sub-centre) in its street."""
+        return other_path.startswith(self.jurisdiction_path)
 
 
 @dataclass(frozen=True)
@@ -239,6 +247,14 @@ def decide(principal: Principal, action: Action, target: Target | None = None) -
         ):
             return Decision(True, role, scope)
     return DENY
+
+
+def scopes_for(principal: Principal, action: Action) -> frozenset[Scope]:
+    """Every scope in which the principal may perform `action` (for filtering listings)."""
+    return frozenset(
+        GRANTS[role][action] for role in principal.roles
+        if role_fits_unit(role, principal.unit.kind) and action in GRANTS[role]
+    )
 
 
 def mask_name(name: str | None) -> str | None:

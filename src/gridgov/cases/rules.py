@@ -239,13 +239,14 @@ RECEIPT_LIMIT = TimeLimit(1, LimitUnit.WORKING_HOURS)
 VERIFICATION_LIMIT = TimeLimit(1, LimitUnit.NATURAL_HOURS)
 
 
-def node_limit(node: Node, *, urgent: bool, handling_limit: TimeLimit) -> TimeLimit:
+def node_limit(node: Node, *, urgent: bool, handling_limit: TimeLimit | None) -> TimeLimit:
     match node:
         case Node.INTAKE:
             return INTAKE_LIMIT_URGENT if urgent else INTAKE_LIMIT
         case Node.RECEIPT:
             return RECEIPT_LIMIT
         case Node.HANDLING:
+            assert handling_limit is not None, "a case is typed before it is dispatched"
             return handling_limit
         case Node.VERIFICATION:
             return VERIFICATION_LIMIT

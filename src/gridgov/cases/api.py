@@ -1,0 +1,187 @@
+"""Cases: intake from every channel, the transition endpoint, queues, search and attachments."""
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Query, Response, UploadFile, status
+from fastapi.responses import FileResponse
+from pydantic import BaseModel
+from sqlalchemy import select
+
+from gridgov import clock
+from gridgov.auth.deps import Authorization, CurrentPrincipal, require
+from gridgov.auth.policy import Action, decide
+from gridgov.calendar import service as calendar_service
+from gridgov.cases import attachments, intake, queries, service, views
+from gridgov.cases.models import Attachment
+from gridgov.cases.rules import TRANSITIONS, CaseStatus, Grade
+from gridgov.cases.schemas import (
+    AttachmentOut, CaseOut, DuplicateOut, EventOut, ReportAccepted, ReportIn, TransitionIn,
+)
+from gridgov.errors import InvalidInput, NotFound
+from gridgov.http import SessionDep, SettingsDep
+from gridgov.org.models import Unit
+
+router = APIRouter(prefix="/api/v1/cases", tags=["cases 案件"])
+MAX_UPLOAD = attachments.MAX_DOCUMENT_BYTES
+
+
+class TransitionInfo(BaseModel):
+    name: str
+    label: str
+    sources: list[CaseStatus]
+    target: str
+    action: str
+    by_holder: bool
+    required: list[str]
+
+
+class CasePage(BaseModel):
+    items: list[CaseOut]
+    next_after: int | None
+    total: int
+
+
+class DutySuggestion(BaseModel):
+    unit_code: str
+    rule_id: str | None
+    explanation: str
+
+
+def _out(db, settings, case, principal) -> CaseOut:
+    calendar = calendar_service.working_calendar(db, settings=settings)
+    return views.case_out(db, case, principal=principal, now=clock.utcnow(), calendar=calendar)
+
+
+def _readable(db, principal, case_id: int):
+    case = service.get_case(db, case_id=case_id)
+    if not decide(principal, Action.CASE_READ, service.target_of(db, case)).allowed:
+        raise NotFound(f"案件 {case_id} 不存在")  # do not reveal cases outside one's scope
+    return case
+
+
+@router.get("/transitions", response_model=list[TransitionInfo])
+def list_transitions() -> list[TransitionInfo]:
+    """The lifecycle's transition table: from which states, to which, by whom, needing what."""
+    return [TransitionInfo(name=t.name, label=t.label, sources=sorted(t.sources), target=str(t.target),
+                           action=t.action.value, by_holder=t.by_holder, required=list(t.required))
+            for t in TRANSITIONS.values()]
+
+
+@router.post("", response_model=ReportAccepted, status_code=status.HTTP_201_CREATED)
+def report_case(body: ReportIn, response: Response, db: SessionDep, settings: SettingsDep,
+                auth: Authorization = require(Action.CASE_REPORT)) -> ReportAccepted:
+    """Take a report from any channel. The same (channel, channel_ref) again returns the same case (200)."""
+    reported = intake.report(db, settings=settings, actor=auth.actor, data=body,
+                             reporter_user_id=auth.principal.user_id if auth.role.value == "public" else None)
+    if not reported.created:
+        response.status_code = status.HTTP_200_OK
+    duplicates = [DuplicateOut(id=c.id, number=c.number, status=c.status, type_code=c.type_code,
+                               description=c.description, distance_m=round(d, 1), reported_at=c.reported_at)
+                  for c, d in intake.likely_duplicates(db, case=reported.case)] if reported.created else []
+    return ReportAccepted(case=_out(db, settings, reported.case, auth.principal), created=reported.created,
+                          likely_duplicates=duplicates)
+
+
+@router.get("", response_model=CasePage)
+def search_cases(
+    db: SessionDep, settings: SettingsDep, principal: CurrentPrincipal,
+    status_: Annotated[list[CaseStatus] | None, Query(alias="status")] = None,
+    street: str | None = None, community: str | None = None, grid: str | None = None,
+    holder: str | None = None, type_code: str | None = None, domain: str | None = None,
+    channel: str | None = None, grade: Grade | None = None, reported_from: date | None = None,
+    reported_to: date | None = None, overdue: bool | None = None, supervised: bool | None = None,
+    text: str | None = Query(default=None, max_length=100),
+    after_id: int | None = None, limit: int = Query(default=50, ge=1, le=500),
+) -> CasePage:
+    filters = queries.CaseFilter(
+        status=status_, street_code=street, community_code=community, unit_grid_code=grid,
+        holder_unit_code=holder, type_code=type_code, domain=domain, channel=channel, grade=grade,
+        reported_from=reported_from, reported_to=reported_to, overdue=overdue, supervised=supervised,
+        text=text)
+    page, next_after = queries.search(db, principal=principal, filters=filters, after_id=after_id, limit=limit)
+    return CasePage(items=[_out(db, settings, c, principal) for c in page], next_after=next_after,
+                    total=queries.count(db, principal=principal, filters=filters))
+
+
+@router.get("/inbox", response_model=dict[str, list[CaseOut]])
+def my_inbox(db: SessionDep, settings: SettingsDep, principal: CurrentPrincipal) -> dict[str, list[CaseOut]]:
+    """The caller's unit's queues: new, returned, due soon, overdue, to whistle, to verify."""
+    boxes = queries.inbox(db, settings=settings, principal=principal)
+    return {name: [_out(db, settings, c, principal) for c in cases] for name, cases in boxes.items()}
+
+
+@router.get("/overdue")
+def overdue_now(db: SessionDep, auth: Authorization = require(Action.DASHBOARD_READ)) -> list[dict]:
+    """Running clocks past their deadline, per unit and node, now."""
+    rows = queries.overdue_now(db)
+    codes = dict(db.execute(select(Unit.id, Unit.code).where(Unit.id.in_({u for u, _, _ in rows if u}))).all())
+    return [{"unit_code": codes.get(unit_id), "node": node, "count": n} for unit_id, node, n in rows]
+
+
+@router.get("/{case_id}", response_model=CaseOut)
+def get_case(case_id: int, db: SessionDep, settings: SettingsDep, principal: CurrentPrincipal) -> CaseOut:
+    return _out(db, settings, _readable(db, principal, case_id), principal)
+
+
+@router.get("/{case_id}/events", response_model=list[EventOut])
+def case_timeline(case_id: int, db: SessionDep, principal: CurrentPrincipal) -> list[EventOut]:
+    return views.events_out(db, _readable(db, principal, case_id))
+
+
+@router.get("/{case_id}/suggestion", response_model=DutySuggestion)
+def dispatch_suggestion(case_id: int, db: SessionDep, principal: CurrentPrincipal) -> DutySuggestion:
+    """The responsible unit from the duty matrix, and the rule that gives it."""
+    answer = service.suggest_unit(db, case=_readable(db, principal, case_id))
+    return DutySuggestion(unit_code=answer.unit_code, rule_id=answer.rule_id, explanation=answer.explanation)
+
+
+@router.get("/{case_id}/duplicates", response_model=list[DuplicateOut])
+def likely_duplicates(case_id: int, db: SessionDep, principal: CurrentPrincipal) -> list[DuplicateOut]:
+    case = _readable(db, principal, case_id)
+    return [DuplicateOut(id=c.id, number=c.number, status=c.status, type_code=c.type_code,
+                         description=c.description, distance_m=round(d, 1), reported_at=c.reported_at)
+            for c, d in intake.likely_duplicates(db, case=case)]
+
+
+@router.post("/{case_id}/transitions/{name}", response_model=CaseOut)
+def move_case(case_id: int, name: str, body: TransitionIn, db: SessionDep, settings: SettingsDep,
+              principal: CurrentPrincipal) -> CaseOut:
+    """Apply one transition of the table. 409 for a wrong state or a stale version, 403 for a
+    wrong actor, 422 for missing fields; nothing changes on any refusal."""
+    _readable(db, principal, case_id)
+    case = service.transition(db, settings=settings, principal=principal, case_id=case_id, name=name, data=body)
+    return _out(db, settings, case, principal)
+
+
+@router.post("/{case_id}/attachments", response_model=AttachmentOut, status_code=201)
+async def upload_attachment(case_id: int, kind: Annotated[str, Form()], file: UploadFile, db: SessionDep,
+                            settings: SettingsDep, principal: CurrentPrincipal) -> AttachmentOut:
+    """A photo (report / before / after / verification) or material (image or PDF), checked by content."""
+    content = await file.read(MAX_UPLOAD + 1)
+    if len(content) > MAX_UPLOAD:
+        raise InvalidInput(f"文件超过 {MAX_UPLOAD // 1024 // 1024} MB")
+    _readable(db, principal, case_id)
+    attachment = service.attach(db, settings=settings, principal=principal, case_id=case_id, kind=kind,
+                                content=content, original_name=file.filename)
+    return AttachmentOut.model_validate(attachment, from_attributes=True)
+
+
+@router.get("/{case_id}/attachments", response_model=list[AttachmentOut])
+def list_attachments(case_id: int, db: SessionDep, principal: CurrentPrincipal) -> list[AttachmentOut]:
+    _readable(db, principal, case_id)
+    rows = db.scalars(select(Attachment).where(Attachment.case_id == case_id).order_by(Attachment.id))
+    return [AttachmentOut.model_validate(a, from_attributes=True) for a in rows]
+
+
+@router.get("/{case_id}/attachments/{attachment_id}", response_class=FileResponse)
+def download_attachment(case_id: int, attachment_id: int, db: SessionDep, settings: SettingsDep,
+                        principal: CurrentPrincipal) -> FileResponse:
+    """Served only to those who may see the case."""
+    _readable(db, principal, case_id)
+    attachment = db.get(Attachment, attachment_id)
+    if attachment is None or attachment.case_id != case_id:
+        raise NotFound("附件不存在")
+    path = attachments.path_for(settings.data_dir / "attachments", attachment.sha256)
+    return FileResponse(path, media_type=attachment.media_type,
+                        headers={"Cache-Control": "private, max-age=3600"})
