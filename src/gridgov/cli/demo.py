@@ -1,26 +1,59 @@
+import time
+from collections.abc import Callable
+
 import typer
 from rich.table import Table
 
+from gridgov.audit.rules import SYSTEM_ACTOR
+from gridgov.cases.channels import load_demo_channels
+from gridgov.catalog.demo import load_demo_catalog
 from gridgov.cli import app, console, database, domain_errors_exit_2
 from gridgov.config import get_settings
 from gridgov.demo import loader
+from gridgov.grid.demo import load_demo_components, load_demo_grid
 
 demo_app = typer.Typer(help="东城区演示数据")
 app.add_typer(demo_app, name="demo")
 
 
+def _step(title: str, load: Callable[[], object], describe: Callable[[object], str]) -> None:
+    started = time.perf_counter()
+    result = load()
+    said = describe(result) if result else "已存在，跳过"
+    console.print(f"{title}：{said}（{time.perf_counter() - started:.1f} 秒）")
+
+
 @demo_app.command("load")
 @domain_errors_exit_2
 def load() -> None:
-    """载入东城区演示组织机构和每个角色一个演示账号（已载入的部分跳过）。"""
-    target = database()
+    """载入东城区演示数据：组织机构、网格、部件、事项目录与职责清单、渠道和每个角色一个演示账号。
+
+    已载入的部分跳过，可重复执行。"""
+    target, settings = database(), get_settings()
+
+    def organisation() -> int:
+        with target.write() as db:
+            return 0 if loader.demo_loaded(db) else loader.load_demo_organisation(db)
+
+    def in_session(load_one: Callable) -> Callable[[], object]:
+        def run() -> object:
+            with target.write() as db:
+                return load_one(db, actor=SYSTEM_ACTOR)
+        return run
+
+    def catalog(db, *, actor) -> tuple[int, int] | None:
+        created = load_demo_catalog(db, actor=actor)
+        return created if any(created) else None
+
+    _step("组织机构", organisation, lambda n: f"{n} 个单位")
+    _step("网格", in_session(load_demo_grid),
+          lambda levels: "、".join(f"{level.label} {n:,}" for level, n in levels.items()))
+    _step("部件", in_session(load_demo_components), lambda n: f"{n:,} 个")
+    _step("事项目录与职责清单", in_session(catalog),
+          lambda pair: f"{pair[0]} 个事项、{pair[1]} 条职责规则")
+    _step("渠道", in_session(load_demo_channels), lambda n: f"{n} 个")
     with target.write() as db:
-        if loader.demo_loaded(db):
-            console.print("演示组织机构已存在，跳过。")
-        else:
-            console.print(f"已载入演示组织机构：{loader.load_demo_organisation(db)} 个单位")
-    with target.write() as db:
-        accounts = loader.load_demo_accounts(db, settings=get_settings())
+        accounts = loader.load_demo_accounts(db, settings=settings)
     table = Table(title=f"演示账号（密码均为 {loader.DEMO_PASSWORD}）")
     for column in ("用户名", "角色", "单位编码", "姓名"):
         table.add_column(column)
