@@ -6,5 +6,8 @@ duty matrix says which unit handles a type, possibly by street, component owner 
 area; a type without a matching rule falls to the local street (属地兜底).
 
 - `rules`: pure validation of catalog rows and duty-matrix resolution (no I/O, no database).
-- `demo_source`: the compact tables the demo JSON files in `gridgov/data/` are built from.
+- `models`, `service`, `api`, `excel`: versioned types and duty rules in the database, the
+  Excel workbook both ways, and the HTTP API.
+- `demo_source` / `demo`: the compact tables the demo JSON in `gridgov/data/` is built from,
+  and their loader.
 """
