@@ -5,6 +5,7 @@ SQLite runs in WAL mode with foreign keys on. Write sessions on SQLite begin wit
 they upgrade a read snapshot; PostgreSQL needs nothing special.
 """
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -67,7 +68,16 @@ def create_db_engine(url: str, **kwargs: Any) -> Engine:
     return engine
 
 
+# One writer lock per SQLite file in this process. SQLite's own busy handler retries with
+# growing sleeps and no queue, so under sustained load an unlucky writer can starve past
+# its timeout; queueing writers on a lock first keeps waits short and fair.
+_SQLITE_WRITE_LOCKS: dict[str, threading.Lock] = {}
+_HOLDS_LOCK = "gridgov_holds_write_lock"
+
+
 def _configure_sqlite(engine: Engine) -> None:
+    write_lock = _SQLITE_WRITE_LOCKS.setdefault(str(engine.url.database), threading.Lock())
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy, not the driver, emit BEGIN (see _on_begin).
@@ -81,8 +91,23 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        immediate = connection.get_execution_options().get(_IMMEDIATE, False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        if not connection.get_execution_options().get(_IMMEDIATE, False):
+            connection.exec_driver_sql("BEGIN")
+            return
+        write_lock.acquire()
+        connection.info[_HOLDS_LOCK] = True
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except Exception:
+            _release(connection)
+            raise
+
+    def _release(connection: Any) -> None:
+        if connection.info.pop(_HOLDS_LOCK, False):
+            write_lock.release()
+
+    event.listen(engine, "commit", _release)
+    event.listen(engine, "rollback", _release)
 
 
 class Database:

@@ -25,6 +25,7 @@ def get_session(request: Request) -> Iterator[Session]:
     database: Database = request.app.state.database
     factory = database.read_sessions if request.method in SAFE_METHODS else database.write_sessions
     with factory() as session:
+        request.state.db_session = session  # so that an error handler can roll it back first
         yield session
 
 

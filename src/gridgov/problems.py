@@ -5,6 +5,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from gridgov.audit import service as audit
@@ -38,6 +39,11 @@ def problem_response(
 
 
 def _audit_refusal(request: Request, exc: DomainError) -> None:
+    """Record a refused request. The request's own session is rolled back first: nothing it
+    did stands, and on SQLite it must let go of the write lock before the audit can write."""
+    session = getattr(request.state, "db_session", None)
+    if session is not None:
+        session.rollback()
     principal = getattr(request.state, "principal", None)
     actor = ANONYMOUS_ACTOR if principal is None else Actor(
         id=principal.user_id, name=principal.username, role=None, unit_id=principal.unit.id)
@@ -50,7 +56,7 @@ def _audit_refusal(request: Request, exc: DomainError) -> None:
 
 async def _domain_error(request: Request, exc: DomainError) -> JSONResponse:
     if exc.status in (401, 403) and not exc.audited:
-        _audit_refusal(request, exc)
+        await run_in_threadpool(_audit_refusal, request, exc)
     headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
     return problem_response(request, status=exc.status, code=exc.code, title=exc.title,
                             detail=exc.detail, errors=exc.errors, extra=exc.extra, headers=headers)

@@ -18,7 +18,26 @@ CSRF_HEADER = "X-CSRF-Token"
 CSRF_FORM_FIELD = "csrf_token"
 
 
-async def current_principal(request: Request, db: SessionDep, settings: SettingsDep) -> Principal:
+async def presented_csrf_token(request: Request) -> str | None:
+    """The CSRF token sent with a changing request: header, or form field of a plain HTML form.
+
+    Async because reading a form is; it touches no database, so the event loop never waits
+    on a database lock (the principal itself is resolved in the thread pool)."""
+    if request.method in SAFE_METHODS:
+        return None
+    presented = request.headers.get(CSRF_HEADER)
+    if presented is None and request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        value = (await request.form()).get(CSRF_FORM_FIELD)
+        presented = value if isinstance(value, str) else None
+    return presented
+
+
+def current_principal(
+    request: Request, db: SessionDep, settings: SettingsDep,
+    csrf_token: Annotated[str | None, Depends(presented_csrf_token)],
+) -> Principal:
     header = request.headers.get("authorization")
     if header:
         scheme, _, token = header.partition(" ")
@@ -28,24 +47,16 @@ async def current_principal(request: Request, db: SessionDep, settings: Settings
                                        kinds={TokenKind.ACCESS, TokenKind.INTEGRATION})
     elif cookie := request.cookies.get(SESSION_COOKIE):
         record = service.resolve_token(db, settings=settings, token=cookie, kinds={TokenKind.WEB})
-        if request.method not in SAFE_METHODS:
-            await _check_csrf(request, expected=record.csrf_token or "")
+        if request.method not in SAFE_METHODS and not (
+            csrf_token and hmac.compare_digest(csrf_token, record.csrf_token or "")
+        ):
+            raise PermissionDenied("缺少或错误的 CSRF 令牌，请刷新页面后重试")
     else:
         raise NotAuthenticated("请先登录")
     principal = service.principal_for(db, record.user)
     request.state.principal = principal
     request.state.token_id = record.id
     return principal
-
-
-async def _check_csrf(request: Request, *, expected: str) -> None:
-    presented = request.headers.get(CSRF_HEADER)
-    if presented is None and request.headers.get("content-type", "").startswith(
-        ("application/x-www-form-urlencoded", "multipart/form-data")
-    ):
-        presented = (await request.form()).get(CSRF_FORM_FIELD)
-    if not presented or not hmac.compare_digest(str(presented), expected):
-        raise PermissionDenied("缺少或错误的 CSRF 令牌，请刷新页面后重试")
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]

@@ -53,6 +53,12 @@ def _out(db, settings, case, principal) -> CaseOut:
     return views.case_out(db, case, principal=principal, now=clock.utcnow(), calendar=calendar)
 
 
+def _duplicates(db, case) -> list[DuplicateOut]:
+    return [DuplicateOut(id=d.id, number=d.number, status=d.status, type_code=d.type_code,
+                         description=d.description, distance_m=round(d.distance_m, 1), reported_at=d.reported_at)
+            for d in intake.likely_duplicates(db, case=case)]
+
+
 def _readable(db, principal, case_id: int):
     case = service.get_case(db, case_id=case_id)
     if not decide(principal, Action.CASE_READ, service.target_of(db, case)).allowed:
@@ -76,9 +82,7 @@ def report_case(body: ReportIn, response: Response, db: SessionDep, settings: Se
                              reporter_user_id=auth.principal.user_id if auth.role.value == "public" else None)
     if not reported.created:
         response.status_code = status.HTTP_200_OK
-    duplicates = [DuplicateOut(id=c.id, number=c.number, status=c.status, type_code=c.type_code,
-                               description=c.description, distance_m=round(d, 1), reported_at=c.reported_at)
-                  for c, d in intake.likely_duplicates(db, case=reported.case)] if reported.created else []
+    duplicates = _duplicates(db, reported.case) if reported.created else []
     return ReportAccepted(case=_out(db, settings, reported.case, auth.principal), created=reported.created,
                           likely_duplicates=duplicates)
 
@@ -138,10 +142,7 @@ def dispatch_suggestion(case_id: int, db: SessionDep, principal: CurrentPrincipa
 
 @router.get("/{case_id}/duplicates", response_model=list[DuplicateOut])
 def likely_duplicates(case_id: int, db: SessionDep, principal: CurrentPrincipal) -> list[DuplicateOut]:
-    case = _readable(db, principal, case_id)
-    return [DuplicateOut(id=c.id, number=c.number, status=c.status, type_code=c.type_code,
-                         description=c.description, distance_m=round(d, 1), reported_at=c.reported_at)
-            for c, d in intake.likely_duplicates(db, case=case)]
+    return _duplicates(db, _readable(db, principal, case_id))
 
 
 @router.post("/{case_id}/transitions/{name}", response_model=CaseOut)

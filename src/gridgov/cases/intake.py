@@ -144,11 +144,27 @@ def distance_m(lng1: float, lat1: float, lng2: float, lat2: float) -> float:
     return math.hypot(dx, dy)
 
 
-def likely_duplicates(db: Session, *, case: Case, limit: int = 5) -> list[tuple[Case, float]]:
-    """Open cases nearby, reported in the last week, of the same type or domain (or untyped)."""
+@dataclass(frozen=True)
+class Duplicate:
+    id: int
+    number: str
+    status: CaseStatus
+    type_code: str | None
+    description: str
+    reported_at: datetime
+    distance_m: float
+
+
+DUPLICATE_CANDIDATES = 200  # the most recent open cases in the box are enough to rank
+
+
+def likely_duplicates(db: Session, *, case: Case, limit: int = 5) -> list[Duplicate]:
+    """Open cases nearby, reported in the last week, of the same type or domain (or untyped),
+    the same type first, then the nearest."""
     lat_span = DUPLICATE_RADIUS_M / _METRES_PER_DEGREE_LAT
     lng_span = lat_span / math.cos(math.radians(case.lat))
-    query = select(Case).where(
+    query = select(Case.id, Case.number, Case.status, Case.type_code, Case.description, Case.reported_at,
+                   Case.lng, Case.lat).where(
         Case.id != case.id,
         Case.status.in_(OPEN_STATES),
         Case.reported_at >= case.reported_at - DUPLICATE_WINDOW,
@@ -158,7 +174,9 @@ def likely_duplicates(db: Session, *, case: Case, limit: int = 5) -> list[tuple[
     if case.type_code is not None:
         query = query.where((Case.type_code == case.type_code) | (Case.domain == case.domain)
                             | Case.type_code.is_(None))
-    nearby = [(other, distance_m(case.lng, case.lat, other.lng, other.lat)) for other in db.scalars(query)]
-    nearby = [(other, d) for other, d in nearby if d <= DUPLICATE_RADIUS_M]
-    nearby.sort(key=lambda pair: (pair[0].type_code != case.type_code, pair[1]))
+    rows = db.execute(query.order_by(Case.reported_at.desc()).limit(DUPLICATE_CANDIDATES))
+    nearby = [Duplicate(r.id, r.number, CaseStatus(r.status), r.type_code, r.description, r.reported_at,
+                        distance_m(case.lng, case.lat, r.lng, r.lat)) for r in rows]
+    nearby = [d for d in nearby if d.distance_m <= DUPLICATE_RADIUS_M]
+    nearby.sort(key=lambda d: (d.type_code != case.type_code, d.distance_m))
     return nearby[:limit]

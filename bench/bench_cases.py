@@ -1,0 +1,139 @@
+"""Case lifecycle figures: intake through HTTP, whole L2 lifecycles through the service layer,
+and "what is overdue now" over 600,000 cases — on SQLite and on PostgreSQL."""
+
+import json
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx2 as httpx
+from sqlalchemy import insert, select
+
+from demo_world import demo_world, pg_available, start_server, stop_server, wait_healthy
+from figures import Figure
+from gridgov.auth import service as auth
+from gridgov.auth.models import User
+from gridgov.cases import intake, queries, service
+from gridgov.cases.models import Case, CaseClock
+from gridgov.cases.schemas import ReportIn, TransitionIn
+from gridgov.config import Settings
+from gridgov.db import Database
+from gridgov.org.models import Unit
+
+HERE = Path(__file__).parent
+INTAKE_REPORTS = 3000
+INTAKE_CONCURRENCY = 32
+LIFECYCLES = 300
+OVERDUE_CASES = 600_000
+
+
+def _intake_http(env: dict[str, str], backend: str) -> list[Figure]:
+    server, base = start_server(env, workers=1 if backend == "sqlite" else 2)
+    try:
+        wait_healthy(base, time.perf_counter())
+        token = httpx.post(f"{base}/api/v1/auth/token",
+                           json={"username": "intake", "password": "Dongcheng2026"}).json()["access_token"]
+        load = subprocess.run(
+            [sys.executable, str(HERE / "intake_load.py"), base, token, str(INTAKE_REPORTS),
+             str(INTAKE_CONCURRENCY), backend], capture_output=True, text=True, check=True)
+        result = json.loads(load.stdout)
+    finally:
+        stop_server(server)
+    ok_errors = result["errors"] == 0
+    return [
+        Figure(f"cases.intake_http_{backend}", result["throughput"], "cases/s", ">= 1000 cases/s",
+               result["throughput"] >= 1000 and ok_errors),
+        Figure(f"cases.intake_http_{backend}_p99", result["p99_ms"], "ms", "< 100 ms", result["p99_ms"] < 100),
+    ]
+
+
+def _lifecycles(env: dict[str, str], backend: str) -> Figure:
+    settings = Settings(database_url=env.get("GRIDGOV_DATABASE_URL"), data_dir=Path(env["GRIDGOV_DATA_DIR"]))
+    database = Database(settings.resolved_database_url)
+    with database.read() as db:
+        users = {u.username: u for u in db.scalars(select(User))}
+        principals = {name: auth.principal_for(db, user) for name, user in users.items()}
+    steps = [("intake", "file", {"type_code": "E010101"}), ("dispatcher", "dispatch", {"unit_code": "D002-01"}),
+             ("fieldunit", "receive", {}), ("fieldunit", "report_result", {"result": "已处置"}),
+             ("supervisor", "verify", {"note": "核查通过"}), ("dispatcher", "close", {})]
+    started = time.perf_counter()
+    for i in range(LIFECYCLES):
+        with database.write() as db:
+            case = intake.report(db, settings=settings, actor=auth.actor_for(users["intake"], None),
+                                 data=ReportIn(channel="hotline_12345", channel_ref=f"L-{i}", description="违建",
+                                               lng=116.4035, lat=39.9135)).case
+            case_id, version = case.id, case.version
+        for username, name, payload in steps:
+            with database.write() as db:
+                version = service.transition(db, settings=settings, principal=principals[username],
+                                             case_id=case_id, name=name,
+                                             data=TransitionIn(version=version, **payload)).version
+    rate = LIFECYCLES / (time.perf_counter() - started)
+    database.dispose()
+    return Figure(f"cases.l2_lifecycles_{backend}", rate, "per s", ">= 500 per s", rate >= 500)
+
+
+def _overdue(env: dict[str, str], backend: str) -> Figure:
+    """600,000 cases of a year, 4 % still open with a running handling clock; time the query."""
+    settings = Settings(database_url=env.get("GRIDGOV_DATABASE_URL"), data_dir=Path(env["GRIDGOV_DATA_DIR"]))
+    database = Database(settings.resolved_database_url)
+    rng = random.Random(11)
+    now = datetime.now(UTC)
+    with database.write() as db:
+        street, community = db.execute(select(Unit.id, Unit.id).where(Unit.code == "110101001")).one()
+        community = db.scalar(select(Unit.id).where(Unit.code == "110101001001"))
+        units = list(db.scalars(select(Unit.id).where(Unit.kind.in_(("department", "field_unit")))))
+        batch = 20_000
+        for offset in range(0, OVERDUE_CASES, batch):
+            cases, clocks = [], []
+            for i in range(offset, offset + batch):
+                reported = now - timedelta(minutes=rng.randrange(525_600))
+                still_open = rng.random() < 0.04
+                unit = rng.choice(units)
+                cases.append({"id": 10_000_000 + i, "number": f"B{i:010d}", "tracking_code": f"T{i:09d}",
+                              "channel_code": "hotline_12345", "channel_ref": f"B-{i}", "reported_at": reported,
+                              "created_at": reported, "description": "基准", "lng": 116.4, "lat": 39.9,
+                              "unit_grid_code": "110101001001001", "basic_grid_code": "11010100100101",
+                              "grid_version": 4, "community_id": community, "street_id": street,
+                              "urgent": False, "status": "received" if still_open else "closed",
+                              "supervised": False, "holder_unit_id": unit, "dispatch_count": 1,
+                              "return_count": 0, "rework_count": 0, "version": 1})
+                deadline = reported + timedelta(hours=rng.choice((4, 24, 72)))
+                clocks.append({"case_id": 10_000_000 + i, "node": "handling", "unit_id": unit, "limit_value": 4,
+                               "limit_unit": "working_hours", "started_at": reported, "deadline_at": deadline,
+                               "finished_at": None if still_open else deadline - timedelta(hours=1),
+                               "extended": False})
+            db.execute(insert(Case), cases)
+            db.execute(insert(CaseClock), clocks)
+        db.commit()
+    with database.read() as db:
+        queries.overdue_now(db)  # warm the caches once, as a running server has them
+        timings = []
+        for _ in range(20):
+            t0 = time.perf_counter()
+            rows = queries.overdue_now(db)
+            timings.append(time.perf_counter() - t0)
+    database.dispose()
+    ms = sorted(timings)[len(timings) // 2] * 1000
+    assert sum(n for _, _, n in rows) > 0
+    return Figure(f"cases.overdue_now_600k_{backend}", ms, "ms", "< 50 ms", ms < 50)
+
+
+def main() -> list[Figure]:
+    figures: list[Figure] = []
+    backends = ["sqlite"] + (["postgresql"] if pg_available() else [])
+    for backend in backends:
+        with tempfile.TemporaryDirectory() as data_dir, demo_world(data_dir, backend) as env:
+            figures += _intake_http(env, backend)
+            figures.append(_lifecycles(env, backend))
+            figures.append(_overdue(env, backend))
+    return figures
+
+
+if __name__ == "__main__":
+    for figure in main():
+        print(figure.line())
