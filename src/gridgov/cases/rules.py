@@ -112,7 +112,7 @@ TRANSITIONS: dict[str, Transition] = {t.name: t for t in (
     _t("self_handle", "自行处置", {S.REPORTED, S.FILED}, S.CLOSED, Action.CASE_SELF_HANDLE,
        required=("type_code", "result", "before_photo", "after_photo")),
     # filed / returned -> dispatched (L2) / to_whistle (L3)
-    _t("dispatch", "派遣", {S.FILED, S.RETURNED}, S.DISPATCHED, Action.CASE_DISPATCH,
+    _t("dispatch", "派遣", {S.FILED, S.RETURNED, S.TO_WHISTLE}, S.DISPATCHED, Action.CASE_DISPATCH,
        required=("unit_code",)),
     _t("send_to_whistle", "转街道吹哨", {S.FILED, S.RETURNED}, S.TO_WHISTLE, Action.CASE_DISPATCH,
        required=("reason",)),
@@ -141,6 +141,8 @@ TRANSITIONS: dict[str, Transition] = {t.name: t for t in (
     _t("verify", "核查通过", {S.HANDLED}, S.VERIFIED, Action.CASE_VERIFY, required=("note",)),
     _t("rework", "返工", {S.HANDLED, S.VERIFIED}, S.RECEIVED, Action.CASE_VERIFY, required=("reason",)),
     _t("close", "结案", {S.VERIFIED}, S.CLOSED, Action.CASE_CLOSE),
+    # an L3 case is closed when the district closes the whistle that settled it
+    _t("close_whistled", "吹哨办结", {S.TO_WHISTLE}, S.CLOSED, Action.CASE_CLOSE, required=("note",)),
     _t("force_close", "强制结案", _ANY_OPEN, S.CLOSED, Action.CASE_FORCE_CLOSE, required=("reason",)),
     # supervision (挂账督办) is a flag on an open case, cleared by 销账
     _t("supervise", "挂账督办", _ANY_OPEN, SAME, Action.CASE_SUPERVISE, required=("reason",)),
@@ -226,6 +228,7 @@ CLOCK_EFFECTS: dict[str, ClockEffect] = {
     "verify": ClockEffect(finish=(N.VERIFICATION,)),
     "rework": ClockEffect(finish=(N.VERIFICATION,), start=(N.HANDLING,)),
     "close": _FINISH_ALL,
+    "close_whistled": _FINISH_ALL,
     "force_close": _FINISH_ALL,
     "supervise": ClockEffect(),
     "clear_supervision": ClockEffect(),

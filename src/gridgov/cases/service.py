@@ -76,6 +76,23 @@ class _Step:
 def transition(
     db: Session, *, settings: Settings, principal: Principal, case_id: int, name: str, data: TransitionIn,
 ) -> Case:
+    """Apply one transition and commit it with its events."""
+    try:
+        case = apply_transition(db, settings=settings, principal=principal, case_id=case_id, name=name,
+                                data=data)
+        db.commit()
+    except StaleDataError:
+        # Another transaction moved the case after we read it: its UPDATE ... WHERE version matched nothing.
+        db.rollback()
+        raise StaleVersion("案件已被他人同时更新，请刷新后重试") from None
+    return case
+
+
+def apply_transition(
+    db: Session, *, settings: Settings, principal: Principal, case_id: int, name: str, data: TransitionIn,
+) -> Case:
+    """Apply one transition inside the caller's transaction (other features, such as the
+    whistle, move a case together with their own changes); the caller commits."""
     case = get_case(db, case_id=case_id)
     if case.version != data.version:
         raise StaleVersion(f"案件已被他人更新（当前版本 {case.version}，提交所据版本 {data.version}），请刷新后重试")
@@ -88,18 +105,13 @@ def transition(
     step = _Step(db, settings, case, step_transition, payload, actor, principal, clock.utcnow(),
                  calendar_service.working_calendar(db, settings=settings))
     from_status = CaseStatus(case.status)
-    try:
-        EFFECTS[name](step)
-        case.status = next_status(step_transition, status=from_status, suspended_from=case.suspended_from)
-        if step_transition.target == PREVIOUS:
-            case.suspended_from = None
-        _move_clocks(step)
-        _record(step, from_status)
-        db.commit()
-    except StaleDataError:
-        # Another transaction moved the case after we read it: its UPDATE ... WHERE version matched nothing.
-        db.rollback()
-        raise StaleVersion("案件已被他人同时更新，请刷新后重试") from None
+    EFFECTS[name](step)
+    case.status = next_status(step_transition, status=from_status, suspended_from=case.suspended_from)
+    if step_transition.target == PREVIOUS:
+        case.suspended_from = None
+    _move_clocks(step)
+    _record(step, from_status)
+    db.flush()
     return case
 
 
@@ -256,6 +268,7 @@ def _dispatch(step: _Step) -> None:
     case.grade = Grade.L2 if case.grade in (None, Grade.L3) else case.grade
     case.responsible_unit_id = unit.id
     case.dispatch_count += 1
+    _end_assignments(step, reason="redispatched")
     _assign(step, unit, depth=1, from_unit_id=step.actor.unit_id)
 
 
@@ -362,6 +375,10 @@ def _close_normally(step: _Step) -> None:
     _close(step, "normal")
 
 
+def _close_whistled(step: _Step) -> None:
+    _close(step, "whistled")
+
+
 def _force_close(step: _Step) -> None:
     _close(step, "forced")
 
@@ -387,6 +404,7 @@ EFFECTS: dict[str, Callable[[_Step], None]] = {
     "decide_extension": _decide_extension, "suspend": _suspend, "resume": _resume,
     "verify": _verify, "rework": _rework, "close": _close_normally, "force_close": _force_close,
     "supervise": _supervise, "clear_supervision": _clear_supervision,
+    "close_whistled": _close_whistled,
 }
 
 
