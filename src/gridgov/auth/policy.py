@@ -29,6 +29,7 @@ class Role(StrEnum):
     DEPARTMENT = "department"
     LEADER = "leader"
     ADMIN = "admin"
+    CALLER = "caller"
 
     @property
     def label(self) -> str:
@@ -45,6 +46,7 @@ ROLE_LABELS: dict[Role, str] = {
     Role.DEPARTMENT: "职能部门",
     Role.LEADER: "领导",
     Role.ADMIN: "系统管理员",
+    Role.CALLER: "第三方回访员",
 }
 
 K = UnitKind
@@ -59,6 +61,7 @@ ROLE_UNIT_KINDS: dict[Role, frozenset[UnitKind]] = {
     Role.DEPARTMENT: frozenset({K.DEPARTMENT, K.FIELD_UNIT, K.SECTION, K.OUTSIDE_BODY}),
     Role.LEADER: frozenset({K.DISTRICT_CENTRE, K.STREET}),
     Role.ADMIN: frozenset({K.DISTRICT_CENTRE}),
+    Role.CALLER: frozenset({K.DISTRICT_CENTRE, K.OUTSIDE_BODY}),
 }
 
 
@@ -73,6 +76,7 @@ class Action(StrEnum):
     AUDIT_VERIFY = "audit.verify"
     DASHBOARD_READ = "dashboard.read"
     ASSESSMENT_READ = "assessment.read"
+    ASSESSMENT_PUBLISH = "assessment.publish"
     CASE_REPORT = "case.report"
     # On a row (a case, a whistle …).
     CASE_READ = "case.read"
@@ -89,6 +93,7 @@ class Action(StrEnum):
     CASE_SUPERVISE = "case.supervise"
     CASE_REPLY = "case.reply"
     CASE_RATE = "case.rate"
+    CASE_CALLBACK = "case.callback"
     WHISTLE_START = "whistle.start"
     WHISTLE_SUMMON = "whistle.summon"
     WHISTLE_REPORT_IN = "whistle.report_in"
@@ -99,7 +104,7 @@ class Action(StrEnum):
 UNSCOPED_ACTIONS: frozenset[Action] = frozenset({
     Action.UNIT_READ, Action.UNIT_MANAGE, Action.USER_MANAGE, Action.TOKEN_MANAGE,
     Action.CONFIG_MANAGE, Action.AUDIT_READ, Action.AUDIT_VERIFY, Action.DASHBOARD_READ,
-    Action.ASSESSMENT_READ, Action.CASE_REPORT,
+    Action.ASSESSMENT_READ, Action.ASSESSMENT_PUBLISH, Action.CASE_REPORT,
 })
 
 
@@ -152,7 +157,13 @@ GRANTS: dict[Role, Mapping[Action, Scope]] = {
     Role.ADMIN: {
         A.UNIT_READ: S.DISTRICT, A.UNIT_MANAGE: S.DISTRICT, A.USER_MANAGE: S.DISTRICT,
         A.TOKEN_MANAGE: S.DISTRICT, A.CONFIG_MANAGE: S.DISTRICT, A.AUDIT_READ: S.DISTRICT,
-        A.AUDIT_VERIFY: S.DISTRICT, A.ASSESSMENT_READ: S.DISTRICT, A.CASE_READ: S.AREA,
+        A.AUDIT_VERIFY: S.DISTRICT, A.ASSESSMENT_READ: S.DISTRICT, A.ASSESSMENT_PUBLISH: S.DISTRICT,
+        A.CASE_READ: S.AREA,
+    },
+    # A third party calling reporters back (回访): reads cases and the reporters' numbers
+    # district-wide, records callback outcomes; nothing else.
+    Role.CALLER: {
+        A.CASE_READ: S.DISTRICT, A.PERSONAL_DATA_READ: S.DISTRICT, A.CASE_CALLBACK: S.DISTRICT,
     },
 }
 

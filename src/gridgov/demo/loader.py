@@ -88,6 +88,7 @@ DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
     DemoAccount("department", "城管委张伟", Role.DEPARTMENT, "D001"),
     DemoAccount("fieldunit", "东华门城管执法队孙涛", Role.DEPARTMENT, field_unit_code("D002", 1)),
     DemoAccount("citizen", "市民周女士", Role.PUBLIC, PUBLIC_UNIT_CODE),
+    DemoAccount("caller", "第三方回访员吴倩", Role.CALLER, DISTRICT_CENTRE_CODE),
 )
 
 
