@@ -2,10 +2,8 @@
 
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
-from pathlib import Path
 
 import httpx2 as httpx
 

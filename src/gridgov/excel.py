@@ -18,6 +18,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 
 from gridgov.errors import InvalidInput
 
+XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _HEADER_FONT = Font(bold=True)
 _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 

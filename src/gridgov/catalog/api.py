@@ -29,11 +29,11 @@ from gridgov.catalog.schemas import (
     RetireIn,
 )
 from gridgov.errors import InvalidInput
+from gridgov.excel import XLSX_MEDIA_TYPE
 from gridgov.http import SessionDep
 
 router = APIRouter(prefix="/api/v1/catalog", tags=["catalog 事项目录"])
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 Limit = Annotated[int, Query(ge=1, le=500)]
 Offset = Annotated[int, Query(ge=0)]
@@ -186,7 +186,7 @@ def resolve_duty(
 @router.get("/export.xlsx", response_class=Response)
 def export_catalog(db: SessionDep, auth: Authorization = require(Action.UNIT_READ)) -> Response:
     return Response(
-        excel.export_catalog(service.snapshot(db)), media_type=XLSX,
+        excel.export_catalog(service.snapshot(db)), media_type=XLSX_MEDIA_TYPE,
         headers={"Content-Disposition":
                  "attachment; filename*=UTF-8''%E4%BA%8B%E9%A1%B9%E7%9B%AE%E5%BD%95.xlsx"},
     )

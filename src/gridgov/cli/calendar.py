@@ -1,4 +1,4 @@
-from datetime import date, datetime
+from datetime import date
 from itertools import groupby
 
 import typer
@@ -7,7 +7,7 @@ from gridgov.audit.rules import SYSTEM_ACTOR
 from gridgov.calendar import service
 from gridgov.calendar.rules import LimitUnit, TimeLimit
 from gridgov.calendar.schemas import DayKind, DaySource
-from gridgov.cli import app, console, database, domain_errors_exit_2
+from gridgov.cli import app, console, database, domain_errors_exit_2, parse_instant
 from gridgov.config import get_settings
 from gridgov.errors import InvalidInput
 
@@ -22,16 +22,6 @@ def _parse_date(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise InvalidInput(f"日期格式应为 YYYY-MM-DD，收到 {text!r}") from None
-
-
-def _parse_instant(text: str) -> datetime:
-    try:
-        instant = datetime.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput(f"时间格式应为 ISO 8601，如 2026-02-13T16:00+08:00，收到 {text!r}") from None
-    if instant.utcoffset() is None:
-        raise InvalidInput(f"时间 {text!r} 没有时区；请写明偏移，如 {text}+08:00 或 {text}Z")
-    return instant
 
 
 @calendar_app.command("days")
@@ -105,7 +95,7 @@ def deadline(
     unit: LimitUnit = typer.Argument(..., help="单位"),
 ) -> None:
     """计算时限到期时间，分别以 UTC 和本地时间显示。"""
-    begin = _parse_instant(start)
+    begin = parse_instant(start)
     limit = TimeLimit(value, unit)
     settings = get_settings()
     with database().read() as db:

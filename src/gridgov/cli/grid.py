@@ -2,7 +2,6 @@
 
 import json
 import sys
-from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 
@@ -10,7 +9,7 @@ import typer
 from rich.table import Table
 
 from gridgov.audit.rules import SYSTEM_ACTOR
-from gridgov.cli import app, console, database, domain_errors_exit_2, fail
+from gridgov.cli import app, console, database, domain_errors_exit_2, fail, parse_instant
 from gridgov.config import get_settings
 from gridgov.errors import InvalidInput
 from gridgov.grid import components, service
@@ -29,18 +28,6 @@ def _read(path: Path) -> bytes:
     if not path.is_file():
         fail(f"文件不存在：{path}")
     return path.read_bytes()
-
-
-def _parse_instant(text: str | None) -> datetime | None:
-    if text is None:
-        return None
-    try:
-        instant = datetime.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput(f"时间格式应为 ISO 8601，如 2026-01-01T00:00+08:00，收到 {text!r}") from None
-    if instant.utcoffset() is None:
-        raise InvalidInput(f"时间 {text!r} 没有时区；请写明偏移，如 {text}+08:00")
-    return instant
 
 
 def _write(text: str, out: Path | None) -> None:
@@ -63,7 +50,7 @@ def import_grid(
     collection = service.parse_geojson(_read(path))
     with database().write() as db:
         result = service.import_level(db, actor=SYSTEM_ACTOR, level=level, collection=collection,
-                                      crs=crs, effective_at=_parse_instant(effective_at),
+                                      crs=crs, effective_at=parse_instant(effective_at) if effective_at else None,
                                       source_name=path.name)
     console.print(
         f"已导入{result.level.label}：版本 {result.version}，共 {result.cells:,} 个"

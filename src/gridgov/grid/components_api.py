@@ -28,11 +28,11 @@ from gridgov.grid.schemas import (
     Longitude,
     NearestComponentOut,
 )
+from gridgov.excel import XLSX_MEDIA_TYPE
 from gridgov.http import SessionDep
 
 router = APIRouter(prefix="/api/v1/components", tags=["components 部件"])
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_NEAREST_API = 100
 
 GridCodeQuery = Annotated[str | None, Query(
@@ -107,7 +107,7 @@ def nearest(
 
 
 @router.get("/export", response_class=Response,
-            responses={200: {"content": {GEOJSON: {}, XLSX: {}}}})
+            responses={200: {"content": {GEOJSON: {}, XLSX_MEDIA_TYPE: {}}}})
 def export_components(
     db: SessionDep, format: ExportFormat = ExportFormat.GEOJSON, crs: CrsQuery = CRS.GCJ02,
     grid_code: GridCodeQuery = None, class_code: ClassQuery = None,
@@ -118,7 +118,7 @@ def export_components(
     selected = components.all_components(db, grid_code=grid_code, class_code=class_code,
                                          owner_code=owner_code, status=status)
     if format is ExportFormat.XLSX:
-        return Response(components.export_excel(selected, crs=crs), media_type=XLSX, headers={
+        return Response(components.export_excel(selected, crs=crs), media_type=XLSX_MEDIA_TYPE, headers={
             "Content-Disposition": "attachment; filename*=UTF-8''%E9%83%A8%E4%BB%B6.xlsx"})
     body = json.dumps(components.export_geojson(selected, crs=crs), ensure_ascii=False,
                       separators=(",", ":")).encode("utf-8")

@@ -8,6 +8,7 @@ from fastapi.responses import Response
 from gridgov.auth.deps import Authorization, require
 from gridgov.auth.policy import Action
 from gridgov.errors import InvalidInput
+from gridgov.excel import XLSX_MEDIA_TYPE
 from gridgov.http import SessionDep
 from gridgov.org import excel, service
 from gridgov.org.rules import UnitKind
@@ -15,7 +16,6 @@ from gridgov.org.schemas import ImportReport, UnitIn, UnitOut, UnitPatch
 
 router = APIRouter(prefix="/api/v1/units", tags=["units 组织机构"])
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 
 
@@ -31,7 +31,7 @@ def list_units(
 @router.get("/export.xlsx", response_class=Response)
 def export_units(db: SessionDep, auth: Authorization = require(Action.UNIT_READ)) -> Response:
     return Response(
-        excel.export_units(service.list_units(db)), media_type=XLSX,
+        excel.export_units(service.list_units(db)), media_type=XLSX_MEDIA_TYPE,
         headers={"Content-Disposition": "attachment; filename*=UTF-8''%E7%BB%84%E7%BB%87%E6%9C%BA%E6%9E%84.xlsx"},
     )
 
