@@ -167,3 +167,10 @@ def test_each_step_is_one_event_in_the_same_transaction(api, world, frozen):
     assert events == ["report"]
     assert api.get(f"/api/v1/cases/{case['id']}", headers=u["intake"]).json()["status"] == "reported"
     assert png()[:4] == b"\x89PNG"
+
+
+def test_a_transition_that_flushes_several_times_still_counts_one_version(api, frozen):
+    u = _users(api)
+    case = report(api, u["intake"], ref="GD-11")
+    closed = move(api, u["dispatcher"], case, "force_close", reason="重复件", note="核实", approved=True)
+    assert closed["version"] == case["version"] + 1

@@ -84,7 +84,9 @@ class Case(Base):
     rework_count: Mapped[int] = mapped_column(default=0)
     version: Mapped[int] = mapped_column(default=1)
 
-    __mapper_args__ = {"version_id_col": version}
+    # One transition = one new version, however many flushes it takes: the service sets the
+    # next version itself; every UPDATE still carries WHERE version = <the version read>.
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
     reporters: Mapped[list["CaseReporter"]] = relationship(
         back_populates="case", order_by="CaseReporter.id", lazy="selectin",

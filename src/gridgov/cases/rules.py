@@ -144,6 +144,8 @@ TRANSITIONS: dict[str, Transition] = {t.name: t for t in (
     # an L3 case is closed when the district closes the whistle that settled it
     _t("close_whistled", "吹哨办结", {S.TO_WHISTLE}, S.CLOSED, Action.CASE_CLOSE, required=("note",)),
     _t("force_close", "强制结案", _ANY_OPEN, S.CLOSED, Action.CASE_FORCE_CLOSE, required=("reason",)),
+    # the district sends a closed case back to its last holder (e.g. after an unsatisfied callback)
+    _t("reopen", "重新办理", {S.CLOSED}, S.RECEIVED, Action.CASE_DISPATCH, required=("reason",)),
     # supervision (挂账督办) is a flag on an open case, cleared by 销账
     _t("supervise", "挂账督办", _ANY_OPEN, SAME, Action.CASE_SUPERVISE, required=("reason",)),
     _t("clear_supervision", "销账", _ANY_OPEN, SAME, Action.CASE_SUPERVISE, required=("reason",)),
@@ -230,6 +232,7 @@ CLOCK_EFFECTS: dict[str, ClockEffect] = {
     "close": _FINISH_ALL,
     "close_whistled": _FINISH_ALL,
     "force_close": _FINISH_ALL,
+    "reopen": ClockEffect(start=(N.HANDLING,)),
     "supervise": ClockEffect(),
     "clear_supervision": ClockEffect(),
 }

@@ -96,6 +96,7 @@ def apply_transition(
     case = get_case(db, case_id=case_id)
     if case.version != data.version:
         raise StaleVersion(f"案件已被他人更新（当前版本 {case.version}，提交所据版本 {data.version}），请刷新后重试")
+    case.version = data.version + 1
     payload = data.model_dump(exclude_none=True, exclude={"version"}, mode="json")
     if not payload.get("attachment_ids"):
         payload.pop("attachment_ids", None)
@@ -383,6 +384,18 @@ def _force_close(step: _Step) -> None:
     _close(step, "forced")
 
 
+def _reopen(step: _Step) -> None:
+    case = step.case
+    last = step.db.scalar(select(CaseAssignment).where(CaseAssignment.case_id == case.id)
+                          .order_by(CaseAssignment.id.desc()).limit(1))
+    if last is None or case.handling_limit_value is None:
+        raise IllegalTransition("此案件未经派遣处置（如自行处置），不能重新办理")
+    case.holder_unit_id = last.unit_id
+    case.closed_at, case.close_kind = None, None
+    case.rework_count += 1
+    step.target_unit = step.db.get(Unit, last.unit_id)
+
+
 def _supervise(step: _Step) -> None:
     if step.case.supervised:
         raise IllegalTransition("案件已在挂账督办中")
@@ -404,7 +417,7 @@ EFFECTS: dict[str, Callable[[_Step], None]] = {
     "decide_extension": _decide_extension, "suspend": _suspend, "resume": _resume,
     "verify": _verify, "rework": _rework, "close": _close_normally, "force_close": _force_close,
     "supervise": _supervise, "clear_supervision": _clear_supervision,
-    "close_whistled": _close_whistled,
+    "close_whistled": _close_whistled, "reopen": _reopen,
 }
 
 
