@@ -26,3 +26,8 @@ def test_invalid_body_lists_every_field(client, database):
 def test_a_sane_incoming_request_id_is_kept_and_a_wild_one_replaced(client):
     assert client.get("/healthz", headers={"X-Request-ID": "abc123def456"}).headers["x-request-id"] == "abc123def456"
     assert client.get("/healthz", headers={"X-Request-ID": "<script>"}).headers["x-request-id"] != "<script>"
+
+
+def test_the_root_leads_to_the_api_documentation(client):
+    response = client.get("/", follow_redirects=False)
+    assert response.status_code == 307 and response.headers["location"] == "/docs"
