@@ -7,17 +7,19 @@ from fastapi import APIRouter, Form, Query, Response, UploadFile, status
 from fastapi.responses import FileResponse
 from pydantic import BaseModel
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from gridgov import clock
 from gridgov.auth.deps import Authorization, CurrentPrincipal, require
-from gridgov.auth.policy import Action, decide
+from gridgov.auth.policy import Action, Principal, decide
 from gridgov.calendar import service as calendar_service
 from gridgov.cases import attachments, intake, queries, service, views
-from gridgov.cases.models import Attachment
+from gridgov.cases.models import Attachment, Case
 from gridgov.cases.rules import TRANSITIONS, CaseStatus, Grade
 from gridgov.cases.schemas import (
     AttachmentOut, CaseOut, DuplicateOut, EventOut, ReportAccepted, ReportIn, TransitionIn,
 )
+from gridgov.config import Settings
 from gridgov.errors import InvalidInput, NotFound
 from gridgov.http import SessionDep, SettingsDep
 from gridgov.org.models import Unit
@@ -48,18 +50,18 @@ class DutySuggestion(BaseModel):
     explanation: str
 
 
-def _out(db, settings, case, principal) -> CaseOut:
+def _out(db: Session, settings: Settings, case: Case, principal: Principal) -> CaseOut:
     calendar = calendar_service.working_calendar(db, settings=settings)
     return views.case_out(db, case, principal=principal, now=clock.utcnow(), calendar=calendar)
 
 
-def _duplicates(db, case) -> list[DuplicateOut]:
+def _duplicates(db: Session, case: Case) -> list[DuplicateOut]:
     return [DuplicateOut(id=d.id, number=d.number, status=d.status, type_code=d.type_code,
                          description=d.description, distance_m=round(d.distance_m, 1), reported_at=d.reported_at)
             for d in intake.likely_duplicates(db, case=case)]
 
 
-def _readable(db, principal, case_id: int):
+def _readable(db: Session, principal: Principal, case_id: int) -> Case:
     case = service.get_case(db, case_id=case_id)
     if not decide(principal, Action.CASE_READ, service.target_of(db, case)).allowed:
         raise NotFound(f"案件 {case_id} 不存在")  # do not reveal cases outside one's scope
