@@ -11,6 +11,7 @@ from gridgov.cli import app, console, database, domain_errors_exit_2
 from gridgov.config import get_settings
 from gridgov.demo import loader
 from gridgov.grid.demo import load_demo_components, load_demo_grid
+from gridgov.whistle.demo import load_demo_situations
 
 demo_app = typer.Typer(help="东城区演示数据")
 app.add_typer(demo_app, name="demo")
@@ -52,6 +53,7 @@ def load() -> None:
     _step("事项目录与职责清单", in_session(catalog),
           lambda pair: f"{pair[0]} 个事项、{pair[1]} 条职责规则")
     _step("渠道", in_session(load_demo_channels), lambda n: f"{n} 个")
+    _step("吹哨情形", in_session(load_demo_situations), lambda n: f"{n} 个")
     with target.write() as db:
         accounts = loader.load_demo_accounts(db, settings=settings)
     table = Table(title=f"演示账号（密码均为 {loader.DEMO_PASSWORD}）")
