@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -108,6 +110,15 @@ def _configure_sqlite(engine: Engine) -> None:
 
     event.listen(engine, "commit", _release)
     event.listen(engine, "rollback", _release)
+
+
+def next_in_year(db: Session, counter: type, year: int) -> int:
+    """Bump and return the year's counter of a (year, last) table, atomically on both backends."""
+    insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = insert(counter).values(year=year, last=1).on_conflict_do_update(
+        index_elements=[counter.year], set_={"last": counter.last + 1}
+    ).returning(counter.last)
+    return db.execute(statement).scalar_one()
 
 
 class Database:

@@ -55,3 +55,17 @@ class AccountLocked(DomainError):
     status = 403
     code = "account-locked"
     title = "账号已锁定"
+
+
+class IllegalTransition(Conflict):
+    """A workflow step that the object's current state does not allow."""
+
+    code = "illegal-transition"
+    title = "当前状态不允许此操作"
+
+
+class StaleVersion(Conflict):
+    """The caller acted on a version of the object that someone else has since changed."""
+
+    code = "stale-version"
+    title = "对象已被他人更新"

@@ -8,8 +8,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -25,6 +23,7 @@ from gridgov.cases.schemas import ReportIn
 from gridgov.catalog import service as catalog
 from gridgov.catalog.models import MatterTypeVersion
 from gridgov.config import Settings
+from gridgov.db import next_in_year
 from gridgov.errors import InvalidInput
 from gridgov.grid import service as grid
 from gridgov.grid.service import GridLocation
@@ -124,12 +123,7 @@ def _by_reference(db: Session, channel: str, reference: str) -> Case | None:
 
 def _next_number(db: Session, year: int) -> str:
     """Year + a 7-digit sequence, unique: the year's counter row is bumped atomically."""
-    insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = insert(CaseNumberSequence).values(year=year, last=1)
-    statement = statement.on_conflict_do_update(
-        index_elements=[CaseNumberSequence.year], set_={"last": CaseNumberSequence.last + 1}
-    ).returning(CaseNumberSequence.last)
-    return f"{year}{db.execute(statement).scalar_one():07d}"
+    return f"{year}{next_in_year(db, CaseNumberSequence, year):07d}"
 
 
 def _tracking_code() -> str:

@@ -13,7 +13,7 @@ from typing import Any
 
 from gridgov.auth.policy import Action
 from gridgov.calendar.rules import LimitUnit, TimeLimit
-from gridgov.errors import Conflict, InvalidInput
+from gridgov.errors import IllegalTransition, InvalidInput
 
 
 class CaseStatus(StrEnum):
@@ -150,16 +150,6 @@ TRANSITIONS: dict[str, Transition] = {t.name: t for t in (
     _t("supervise", "挂账督办", _ANY_OPEN, SAME, Action.CASE_SUPERVISE, required=("reason",)),
     _t("clear_supervision", "销账", _ANY_OPEN, SAME, Action.CASE_SUPERVISE, required=("reason",)),
 )}
-
-
-class IllegalTransition(Conflict):
-    code = "illegal-transition"
-    title = "当前状态不允许此操作"
-
-
-class StaleVersion(Conflict):
-    code = "stale-version"
-    title = "案件已被他人更新"
 
 
 def transition_named(name: str) -> Transition:

@@ -24,13 +24,13 @@ from gridgov.calendar.rules import TimeLimit, WorkingCalendar
 from gridgov.cases import attachments, clocks
 from gridgov.cases.models import Attachment, Case, CaseAssignment, CaseEvent, ExtensionRequest
 from gridgov.cases.rules import (
-    CLOCK_EFFECTS, OPEN_STATES, PREVIOUS, CaseStatus, Grade, IllegalTransition, Node, StaleVersion, Transition,
+    CLOCK_EFFECTS, OPEN_STATES, PREVIOUS, CaseStatus, Grade, Node, Transition,
     check_transition, next_status, node_limit,
 )
 from gridgov.cases.schemas import TransitionIn
 from gridgov.catalog import service as catalog
 from gridgov.config import Settings
-from gridgov.errors import InvalidInput, NotFound, PermissionDenied
+from gridgov.errors import IllegalTransition, InvalidInput, NotFound, PermissionDenied, StaleVersion
 from gridgov.org.models import Unit
 from gridgov.org.rules import UnitKind
 

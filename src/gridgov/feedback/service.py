@@ -23,10 +23,10 @@ from gridgov.calendar import service as calendar_service
 from gridgov.cases import queries
 from gridgov.cases import service as cases
 from gridgov.cases.models import Case, CaseEvent, CaseReporter
-from gridgov.cases.rules import CaseStatus, StaleVersion
+from gridgov.cases.rules import CaseStatus
 from gridgov.cases.schemas import TransitionIn
 from gridgov.config import Settings
-from gridgov.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from gridgov.errors import Conflict, InvalidInput, NotFound, PermissionDenied, StaleVersion
 from gridgov.feedback.models import CallbackSampling, CaseCallback, CaseReply, PublicRating
 from gridgov.feedback.rules import (
     DEFAULT_SAMPLE_PERCENT, REPLY_DUE_AFTER, REPLY_LIMIT, REPLYABLE_STATES, Satisfaction,

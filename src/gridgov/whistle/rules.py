@@ -17,7 +17,7 @@ from typing import Any
 
 from gridgov.auth.policy import Action
 from gridgov.calendar.rules import LimitUnit, TimeLimit, WorkingCalendar
-from gridgov.errors import Conflict, InvalidInput
+from gridgov.errors import IllegalTransition, InvalidInput
 from gridgov.org.rules import UnitKind
 
 
@@ -203,16 +203,6 @@ def transition_label(name: str) -> str:
     return TRANSITIONS[name].label if name in TRANSITIONS else name
 
 
-class IllegalWhistleStep(Conflict):
-    code = "illegal-transition"
-    title = "当前状态不允许此操作"
-
-
-class StaleWhistle(Conflict):
-    code = "stale-version"
-    title = "吹哨已被他人更新"
-
-
 def transition_named(name: str) -> Transition:
     try:
         return TRANSITIONS[name]
@@ -231,13 +221,13 @@ def check_transition(name: str, *, status: WhistleStatus, payload: Mapping[str, 
     transition = transition_named(name)
     if status not in transition.sources:
         allowed = "、".join(sorted(s.label for s in transition.sources))
-        raise IllegalWhistleStep(
+        raise IllegalTransition(
             f"吹哨处于“{status.label}”状态，不能{transition.label}（只能在{allowed}时{transition.label}）",
             status=status.value, transition=name)
     summons_sources = transition.summons_sources
     if summons_sources is not None and summons_status is not None and summons_status not in summons_sources:
         allowed = "、".join(sorted(s.label for s in summons_sources))
-        raise IllegalWhistleStep(
+        raise IllegalTransition(
             f"该应哨部门处于“{summons_status.label}”状态，不能{transition.label}（只能在{allowed}时）",
             status=summons_status.value, transition=name)
     missing = _missing(payload, transition.required)

@@ -22,8 +22,6 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Select, and_, func, or_, select, true
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.sql.elements import ColumnElement
@@ -40,7 +38,8 @@ from gridgov.cases.models import Case, CaseReporter
 from gridgov.cases.rules import CaseStatus
 from gridgov.cases.schemas import TransitionIn
 from gridgov.config import Settings
-from gridgov.errors import InvalidInput, NotFound, PermissionDenied
+from gridgov.db import next_in_year
+from gridgov.errors import IllegalTransition, InvalidInput, NotFound, PermissionDenied, StaleVersion
 from gridgov.grid import service as grid
 from gridgov.org.models import Unit
 from gridgov.org.rules import UnitKind
@@ -50,8 +49,8 @@ from gridgov.whistle.models import (
 )
 from gridgov.whistle.rules import (
     DIRECT_AREAS, FINAL_WHISTLE_STATES, OPEN_WHISTLE_STATES, OUTCOME_LIMIT, RATING_POINTS, START,
-    SUMMONABLE_KINDS, VERIFICATION_LIMIT, Area, Assessment, IllegalWhistleStep, Node, ReplyWay,
-    StaleWhistle, SummonsStatus, Transition, WhistleStatus, check_transition, cutoff,
+    SUMMONABLE_KINDS, VERIFICATION_LIMIT, Area, Assessment, Node, ReplyWay,
+    SummonsStatus, Transition, WhistleStatus, check_transition, cutoff,
     ended_without_report_in, next_status, rating_problems, report_in_deadline, score_report_in,
     summon_limit, transition_named,
 )
@@ -150,12 +149,7 @@ def _situation_for_start(db: Session, code: str) -> WhistleSituation:
 
 
 def _next_number(db: Session, year: int) -> str:
-    insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = insert(WhistleNumberSequence).values(year=year, last=1)
-    statement = statement.on_conflict_do_update(
-        index_elements=[WhistleNumberSequence.year], set_={"last": WhistleNumberSequence.last + 1}
-    ).returning(WhistleNumberSequence.last)
-    return f"CS{year}{db.execute(statement).scalar_one():06d}"
+    return f"CS{year}{next_in_year(db, WhistleNumberSequence, year):06d}"
 
 
 # --- clocks --------------------------------------------------------------------------------
@@ -184,17 +178,17 @@ def _running(whistle: Whistle, node: Node) -> bool:
 
 def _check_case(db: Session, case: Case, *, street: Unit, version: int | None) -> None:
     if version is not None and case.version != version:
-        raise StaleWhistle(f"案件已被他人更新（当前版本 {case.version}，提交所据版本 {version}），请刷新后重试")
+        raise StaleVersion(f"案件已被他人更新（当前版本 {case.version}，提交所据版本 {version}），请刷新后重试")
     if case.status != CaseStatus.TO_WHISTLE:
-        raise IllegalWhistleStep(f"案件 {case.number} 处于“{CaseStatus(case.status).label}”状态；"
+        raise IllegalTransition(f"案件 {case.number} 处于“{CaseStatus(case.status).label}”状态；"
                                  "只有待吹哨的案件可以吹哨", status=case.status)
     holder = db.get(Unit, case.holder_unit_id) if case.holder_unit_id else None
     if holder is None or not holder.path.startswith(street.path):
-        raise IllegalWhistleStep(f"案件 {case.number} 不在{street.name}办理，不能由本街道吹哨")
+        raise IllegalTransition(f"案件 {case.number} 不在{street.name}办理，不能由本街道吹哨")
     open_whistle = db.scalar(select(Whistle.number).where(
         Whistle.case_id == case.id, Whistle.status.in_(OPEN_WHISTLE_STATES)))
     if open_whistle is not None:
-        raise IllegalWhistleStep(f"案件 {case.number} 已有进行中的吹哨 {open_whistle}")
+        raise IllegalTransition(f"案件 {case.number} 已有进行中的吹哨 {open_whistle}")
 
 
 @dataclass(frozen=True)
@@ -306,7 +300,7 @@ def transition(db: Session, *, settings: Settings, principal: Principal, whistle
     except StaleDataError:
         # Another transaction changed the whistle (or the summons) after we read it.
         db.rollback()
-        raise StaleWhistle("吹哨已被他人同时更新，请刷新后重试") from None
+        raise StaleVersion("吹哨已被他人同时更新，请刷新后重试") from None
     return whistle
 
 
@@ -333,7 +327,7 @@ def _apply(db: Session, *, settings: Settings, principal: Principal, whistle_id:
         seen_version = data.version  # the missing summons_id is reported below
     if seen_version != data.version:
         what = "应哨记录" if summons is not None else "吹哨"
-        raise StaleWhistle(f"{what}已被他人更新（当前版本 {seen_version}，提交所据版本 {data.version}），请刷新后重试")
+        raise StaleVersion(f"{what}已被他人更新（当前版本 {seen_version}，提交所据版本 {data.version}），请刷新后重试")
     from_status = WhistleStatus(whistle.status)
     check_transition(name, status=from_status, payload=payload,
                      summons_status=SummonsStatus(summons.status) if summons is not None else None)
@@ -388,7 +382,7 @@ def _summon(step: _Step) -> None:
     whistle, now = step.whistle, step.now
     pending = [s for s in whistle.summons if s.status == SummonsStatus.PENDING]
     if not pending:
-        raise IllegalWhistleStep("没有待派发的应哨部门")
+        raise IllegalTransition("没有待派发的应哨部门")
     limit = whistle.time_limit
     for summons in pending:
         deadline = report_in_deadline(step.calendar, sent_at=now, limit=limit, assemble_at=whistle.assemble_at)
@@ -456,12 +450,12 @@ def _report_outcome(step: _Step) -> None:
     for summons in whistle.summons:
         status, name = SummonsStatus(summons.status), names[summons.unit_id]
         if status == SummonsStatus.PENDING:
-            raise IllegalWhistleStep(f"{name}尚待区级平台派发，不能上报结果")
+            raise IllegalTransition(f"{name}尚待区级平台派发，不能上报结果")
         if status == SummonsStatus.REPORTED_IN:
-            raise IllegalWhistleStep(f"{name}已报到但尚未反馈处置结果，不能上报结果")
+            raise IllegalTransition(f"{name}已报到但尚未反馈处置结果，不能上报结果")
         if status == SummonsStatus.SENT:
             if now <= summons.report_in_due_at:
-                raise IllegalWhistleStep(f"{name}尚未报到，报到时限未到（{summons.report_in_due_at:%Y-%m-%d %H:%M} UTC），"
+                raise IllegalTransition(f"{name}尚未报到，报到时限未到（{summons.report_in_due_at:%Y-%m-%d %H:%M} UTC），"
                                          "不能上报结果")
             missed.append(summons)
     by_id = {s.id: s for s in whistle.summons}
@@ -597,7 +591,7 @@ def attach(db: Session, *, settings: Settings, principal: Principal, whistle_id:
     by the unit that answers it (its result materials)."""
     whistle = readable(db, principal=principal, whistle_id=whistle_id)
     if whistle.status in FINAL_WHISTLE_STATES:
-        raise IllegalWhistleStep("已结案或已撤哨的吹哨不能再上传附件")
+        raise IllegalTransition("已结案或已撤哨的吹哨不能再上传附件")
     summons = None
     if summons_id is not None:
         summons = next((s for s in whistle.summons if s.id == summons_id), None)
