@@ -8,7 +8,11 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test bench install db demo clean
+.PHONY: run test bench install assets browser db demo clean
+
+ASSETS := src/gridgov/web/static/vendor
+ASSETS_STAMP := $(ASSETS)/.installed
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -18,7 +22,23 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) $(ASSETS_STAMP)
+
+## ECharts, Leaflet and htmx from npm, copied where gridgov serves them (no page loads anything remote)
+$(ASSETS_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	rm -rf $(ASSETS) && mkdir -p $(ASSETS)/leaflet
+	cp node_modules/htmx.org/dist/htmx.min.js node_modules/echarts/dist/echarts.min.js $(ASSETS)/
+	cp -r node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css \
+		node_modules/leaflet/dist/images $(ASSETS)/leaflet/
+	touch $(ASSETS_STAMP)
+
+assets: $(ASSETS_STAMP)
+
+## Debian's Chromium for the browser tests, installed when missing
+browser:
+	@command -v chromium >/dev/null || ($(SUDO) apt-get install -y --no-install-recommends chromium || \
+		($(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends chromium))
 
 db: install
 	$(BIN)/gridgov db upgrade
@@ -31,7 +51,7 @@ run: demo
 	$(BIN)/gridgov serve --host $(HOST) --port $(PORT)
 
 ## Every test, SQLite and PostgreSQL (CI=true: PostgreSQL must be reachable)
-test: install
+test: install browser
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 ## Speed targets: each figure beside its target
@@ -39,4 +59,4 @@ bench: install
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .hypothesis
+	rm -rf $(VENV) var .pytest_cache .hypothesis node_modules $(ASSETS)

@@ -4,11 +4,11 @@ import logging
 import time
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gridgov import __version__
+from gridgov import __version__, web
 from gridgov.config import Settings, get_settings
 from gridgov.db import Database
 from gridgov.features import api_modules
@@ -61,13 +61,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.settings = settings
     app.state.database = database or Database(settings.resolved_database_url)
     install_problem_handlers(app)
+    web.install(app)
     app.add_middleware(RequestIdMiddleware)
     for module in api_modules():
         app.include_router(module.router)
-
-    @app.get("/", include_in_schema=False)
-    def home() -> RedirectResponse:
-        return RedirectResponse("/docs")
 
     @app.get("/healthz", tags=["ops 运维"])
     def healthz() -> dict:

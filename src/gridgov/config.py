@@ -35,6 +35,13 @@ class Settings(BaseSettings):
     lockout_minutes: int = 15
     password_hash_profile: Literal["production", "fast-for-tests"] = "production"
     cookie_secure: bool = False
+    map_tile_url: str | None = Field(
+        default=None,
+        description="Optional XYZ tile layer for the maps, e.g. https://tiles.example/{z}/{x}/{y}.png; "
+        "without it the maps show our own GeoJSON only (no page loads anything remote)",
+    )
+    public_reports_per_hour: int = Field(
+        default=10, ge=1, description="Reports one address may send through the public 随手拍 page per hour")
     log_level: str = "INFO"
     log_json: bool = True
 

@@ -4,7 +4,7 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
@@ -22,7 +22,12 @@ _HTTP_TITLES = {404: "对象不存在", 405: "不支持该请求方法", 413: "�
 def problem_response(
     request: Request, *, status: int, code: str, title: str, detail: str,
     errors: list | None = None, extra: dict | None = None, headers: dict | None = None,
-) -> JSONResponse:
+) -> Response:
+    page_error = getattr(request.app.state, "page_error", None)
+    if page_error is not None:
+        page = page_error(request, status=status, title=title, detail=detail, headers=headers)
+        if page is not None:
+            return page
     body = {
         "type": f"urn:gridgov:problem:{code}",
         "title": title,
@@ -54,7 +59,7 @@ def _audit_refusal(request: Request, exc: DomainError) -> None:
         db.commit()
 
 
-async def _domain_error(request: Request, exc: DomainError) -> JSONResponse:
+async def _domain_error(request: Request, exc: DomainError) -> Response:
     if exc.status in (401, 403) and not exc.audited:
         await run_in_threadpool(_audit_refusal, request, exc)
     headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
@@ -62,7 +67,7 @@ async def _domain_error(request: Request, exc: DomainError) -> JSONResponse:
                             detail=exc.detail, errors=exc.errors, extra=exc.extra, headers=headers)
 
 
-async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
     errors = [
         {"field": ".".join(str(p) for p in e["loc"] if p != "body"), "message": e["msg"], "type": e["type"]}
         for e in exc.errors()
@@ -71,13 +76,13 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> JS
                             detail=f"{len(errors)} 处输入错误", errors=errors)
 
 
-async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
+async def _http_error(request: Request, exc: HTTPException) -> Response:
     return problem_response(request, status=exc.status_code, code=f"http-{exc.status_code}",
                             title=_HTTP_TITLES.get(exc.status_code, "请求失败"), detail=str(exc.detail),
                             headers=getattr(exc, "headers", None))
 
 
-async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+async def _unexpected_error(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error", exc_info=exc)
     return problem_response(request, status=500, code="internal-error", title="服务器内部错误",
                             detail="服务器处理请求时出错，请凭请求编号联系管理员")
