@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+import httpx2
 import pytest
 import uvicorn
 from playwright.sync_api import Browser, Page, expect, sync_playwright
@@ -154,3 +155,13 @@ def screenshots(page: Page, name: str) -> None:
         page.set_viewport_size({"width": width, "height": height})
         page.screenshot(path=SCREENSHOTS / f"{name}-{width}.png", full_page=True)
     page.set_viewport_size(original)
+
+
+def api_as(live_server: LiveServer, username: str) -> httpx2.Client:
+    """An API client of the live server signed in as a demo account (for setting the scene)."""
+    client = httpx2.Client(base_url=live_server.url, timeout=30)
+    response = client.post("/api/v1/auth/token",
+                           json={"username": username, "password": loader.DEMO_PASSWORD})
+    assert response.status_code == 200, response.text
+    client.headers["Authorization"] = f"Bearer {response.json()['access_token']}"
+    return client
