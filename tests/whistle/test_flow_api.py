@@ -248,21 +248,20 @@ def test_visibility_follows_the_street_and_the_summons(api, whistle_world, froze
     assert [w["id"] for w in inbox["to_report_in"]] == [whistle["id"]]
 
 
-def test_a_case_closed_meanwhile_does_not_block_closing_its_whistle(api, whistle_world, frozen):
+def test_a_case_under_an_open_whistle_is_not_sent_elsewhere_or_force_closed(api, whistle_world, frozen):
     u = users(api)
     case = l3_case(api, u, ref="GD-W3")
     whistle = start(api, u["street"], case_id=case["id"])
     whistle = step(api, u["dispatcher"], whistle, "summon")
-    whistle = report_in(api, u["housing"], whistle, "D011")
-    whistle = finish(api, u["housing"], whistle, "D011")
-    whistle = step(api, u["street"], whistle, "report_outcome", outcome="已处理", ratings=[rating(whistle, "D011")],
-                   reply_text="已处理完毕", reply_way="sms")
     case = api.get(f"/api/v1/cases/{case['id']}", headers=u["dispatcher"]).json()
-    move_case = api.post(f"/api/v1/cases/{case['id']}/transitions/force_close", headers=u["dispatcher"],
-                         json={"version": case["version"], "reason": "经研判强制结案"})
-    assert move_case.status_code == 200, move_case.text
-    whistle = step(api, u["dispatcher"], whistle, "close", note="核查通过")
-    assert whistle["status"] == "closed"
-    trail = api.get(f"/api/v1/whistles/{whistle['id']}/events", headers=u["dispatcher"]).json()
-    assert trail[-1]["payload"]["case"] == "not_closed:closed"
-    assert api.get(f"/api/v1/cases/{case['id']}", headers=u["dispatcher"]).json()["close_kind"] == "forced"
+    for name, fields in (("force_close", {"reason": "经研判强制结案"}), ("dispatch", {"unit_code": "D011"})):
+        refused = api.post(f"/api/v1/cases/{case['id']}/transitions/{name}", headers=u["dispatcher"],
+                           json={"version": case["version"], **fields})
+        assert refused.status_code == 409, refused.text
+        assert whistle["number"] in refused.json()["detail"]
+    assert api.get("/api/v1/cases/inbox", headers=u["street"]).json()["to_whistle"] == []
+    step(api, u["street"], whistle, "cancel", reason="改由职能部门单独处置")
+    assert [c["id"] for c in api.get("/api/v1/cases/inbox", headers=u["street"]).json()["to_whistle"]] == [case["id"]]
+    closed = api.post(f"/api/v1/cases/{case['id']}/transitions/force_close", headers=u["dispatcher"],
+                      json={"version": case["version"], "reason": "经研判强制结案"})
+    assert closed.status_code == 200, closed.text

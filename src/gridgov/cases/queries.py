@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import Select, and_, false, func, or_, select, true
+from sqlalchemy import Select, and_, exists, false, func, or_, select, true
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -11,12 +11,16 @@ from gridgov import clock
 from gridgov.auth.policy import Action, Principal, Scope, scopes_for
 from gridgov.calendar import service as calendar_service
 from gridgov.calendar.rules import DEFAULT_WARNING_FRACTION, LimitUnit
-from gridgov.cases.models import Case, CaseAssignment, CaseClock, CaseReporter
+from gridgov.cases.models import (
+    Case, CaseAssignment, CaseClock, CaseEvent, CaseReporter, ExtensionRequest,
+)
 from gridgov.cases.rules import OPEN_STATES, CaseStatus, Grade
 from gridgov.config import Settings
 from gridgov.errors import PermissionDenied
 from gridgov.org.models import Unit
 from gridgov.org.rules import UnitKind
+from gridgov.whistle.models import Whistle
+from gridgov.whistle.rules import OPEN_WHISTLE_STATES
 
 
 def visible(principal: Principal, action: Action = Action.CASE_READ) -> ColumnElement[bool]:
@@ -62,6 +66,7 @@ class CaseFilter:
     overdue: bool | None = None
     supervised: bool | None = None
     text: str | None = None
+    reported_by: int | None = None  # the user id who took the report (intake operator)
 
 
 def _unit_id(code: str) -> ColumnElement:
@@ -90,6 +95,9 @@ def _apply(query: Select, f: CaseFilter, now: datetime) -> Select:
     if f.overdue is not None:
         late = select(CaseClock.case_id).where(_running_overdue(now))
         query = query.where(Case.id.in_(late) if f.overdue else Case.id.not_in(late))
+    if f.reported_by is not None:
+        query = query.where(Case.id.in_(select(CaseEvent.case_id).where(
+            CaseEvent.transition == "report", CaseEvent.actor_id == f.reported_by)))
     if f.text:
         pattern = f"%{f.text}%"
         query = query.where(or_(Case.description.like(pattern), Case.address.like(pattern),
@@ -144,7 +152,8 @@ def inbox(db: Session, *, settings: Settings, principal: Principal) -> dict[str,
         "returned": fetch(Case.status == CaseStatus.RETURNED),
         "due_soon": fetch(Case.id.in_(soon_ids)) if soon_ids else [],
         "overdue": fetch(Case.id.in_(late_ids)),
-        "to_whistle": fetch(Case.status == CaseStatus.TO_WHISTLE),
+        "to_whistle": fetch(Case.status == CaseStatus.TO_WHISTLE, ~exists().where(
+            Whistle.case_id == Case.id, Whistle.status.in_(OPEN_WHISTLE_STATES))),
         "to_verify": fetch(Case.status == CaseStatus.HANDLED),
     }
 
@@ -155,3 +164,38 @@ def overdue_now(db: Session, *, now: datetime | None = None) -> list[tuple[int |
     rows = db.execute(select(CaseClock.unit_id, CaseClock.node, func.count())
                       .where(_running_overdue(now)).group_by(CaseClock.unit_id, CaseClock.node))
     return [(unit_id, node, n) for unit_id, node, n in rows]
+
+
+def by_deadline(db: Session, *, principal: Principal, filters: CaseFilter,
+                limit: int = 200) -> list[Case]:
+    """Open cases the principal sees, the earliest deadline of a running clock first (cases
+    without one last): the order a queue is worked in."""
+    deadline = (select(func.min(CaseClock.deadline_at))
+                .where(CaseClock.case_id == Case.id, CaseClock.finished_at.is_(None),
+                       CaseClock.paused_at.is_(None))
+                .correlate(Case).scalar_subquery())
+    query = _apply(select(Case).where(visible(principal), Case.status.in_(OPEN_STATES)), filters,
+                   clock.utcnow())
+    return list(db.scalars(query.order_by(deadline.is_(None), deadline, Case.id).limit(limit)))
+
+
+def pending_extensions(db: Session, *, principal: Principal,
+                       limit: int = 200) -> list[tuple[Case, ExtensionRequest]]:
+    """Extension requests waiting for a decision on open cases the principal sees, oldest first."""
+    rows = db.execute(select(Case, ExtensionRequest)
+                      .join(ExtensionRequest, ExtensionRequest.case_id == Case.id)
+                      .where(visible(principal), Case.status.in_(OPEN_STATES),
+                             ExtensionRequest.decision.is_(None))
+                      .order_by(ExtensionRequest.requested_at, ExtensionRequest.id).limit(limit))
+    return [(case, request) for case, request in rows]
+
+
+def last_reasons(db: Session, *, case_ids: list[int], transition: str) -> dict[int, str | None]:
+    """Per case, the reason given with its latest `transition` (e.g. why it was returned)."""
+    if not case_ids:
+        return {}
+    latest = (select(func.max(CaseEvent.id)).where(CaseEvent.case_id.in_(case_ids),
+                                                   CaseEvent.transition == transition)
+              .group_by(CaseEvent.case_id))
+    rows = db.execute(select(CaseEvent.case_id, CaseEvent.reason).where(CaseEvent.id.in_(latest)))
+    return dict(rows.all())

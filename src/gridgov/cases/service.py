@@ -33,6 +33,12 @@ from gridgov.config import Settings
 from gridgov.errors import IllegalTransition, InvalidInput, NotFound, PermissionDenied, StaleVersion
 from gridgov.org.models import Unit
 from gridgov.org.rules import UnitKind
+from gridgov.whistle.models import Whistle
+from gridgov.whistle.rules import OPEN_WHISTLE_STATES
+
+# While a whistle is open on a case, the street's whistle coordinates it: the case may not be
+# sent elsewhere, merged away or force-closed until the whistle closes or is cancelled.
+BLOCKED_BY_OPEN_WHISTLE = frozenset({"dispatch", "redispatch", "merge", "force_close"})
 
 DISPATCHABLE_KINDS = frozenset({UnitKind.DEPARTMENT, UnitKind.FIELD_UNIT, UnitKind.STREET,
                                 UnitKind.SECTION, UnitKind.OUTSIDE_BODY, UnitKind.COMMUNITY})
@@ -43,6 +49,12 @@ def get_case(db: Session, *, case_id: int) -> Case:
     if case is None:
         raise NotFound(f"案件 {case_id} 不存在")
     return case
+
+
+def open_whistle_number(db: Session, *, case_id: int) -> str | None:
+    """The number of the whistle open on the case, if any."""
+    return db.scalar(select(Whistle.number).where(Whistle.case_id == case_id,
+                                                  Whistle.status.in_(OPEN_WHISTLE_STATES)).limit(1))
 
 
 def target_of(db: Session, case: Case, *, holder_only: bool = False) -> Target:
@@ -102,6 +114,9 @@ def apply_transition(
         payload.pop("attachment_ids", None)
     step_transition = check_transition(name, status=CaseStatus(case.status), payload=payload)
     role = _authorize(db, principal, step_transition, case)
+    if name in BLOCKED_BY_OPEN_WHISTLE and (whistle := open_whistle_number(db, case_id=case.id)):
+        raise IllegalTransition(f"案件正在吹哨（{whistle}）协调处置中，吹哨办结或撤销前不能"
+                                f"{step_transition.label}")
     actor = Actor(id=principal.user_id, name=principal.username, role=role, unit_id=principal.unit.id)
     step = _Step(db, settings, case, step_transition, payload, actor, principal, clock.utcnow(),
                  calendar_service.working_calendar(db, settings=settings))

@@ -639,6 +639,7 @@ class _Writer:
     actor: Actor
     known: _Known
     now: datetime
+    effective_from: datetime  # when versions written by this import take effect
     report: ImportReport = field(default_factory=ImportReport)
     # Audit events wait for one flush of every row (ids assigned in bulk), then go in order.
     _audits: list[tuple[dict[str, Any], Callable[[], dict[str, Any]]]] = field(
@@ -708,10 +709,10 @@ class _Writer:
             self.report.types_unchanged += 1
             return current
         matter_type = self.known.types.get(code) or self.add_types([code])[0]
-        starts = self.now
+        starts = self.effective_from
         before = None
         if current is not None:
-            starts = max(self.now, current.valid_from + _NEXT_INSTANT)
+            starts = max(self.effective_from, current.valid_from + _NEXT_INSTANT)
             before = _version_snapshot(current)
             current.valid_to = starts
         number = self.known.latest_version_number.get(matter_type.id, 0) + 1
@@ -763,8 +764,12 @@ class _Writer:
         return row
 
 
-def import_catalog(db: Session, *, actor: Actor, data: CatalogInput) -> ImportReport:
+def import_catalog(db: Session, *, actor: Actor, data: CatalogInput,
+                   effective_from: datetime | None = None) -> ImportReport:
     """Write every class, area, type and duty rule of `data`, or nothing.
+
+    New type versions take effect now, or from `effective_from` (the demo catalog is loaded as
+    in force since the demo's start, so that cases of the past can be typed with it).
 
     Everything is checked first: each type row by `catalog.rules.validate_catalog`, its classes
     against the class codes (in the database or in the same import), each duty rule against
@@ -787,7 +792,8 @@ def import_catalog(db: Session, *, actor: Actor, data: CatalogInput) -> ImportRe
     _refuse(problems)
 
     _ensure_domains(db)
-    writer = _Writer(db, actor, known, utcnow())
+    now = utcnow()
+    writer = _Writer(db, actor, known, now, effective_from or now)
     # Majors before minors, so a minor's major is always there first.
     for row in sorted(data.classes, key=lambda r: len(r.data["code"])):
         writer.write_class(row.data)
@@ -834,7 +840,8 @@ def create_type(db: Session, *, actor: Actor, data: MatterTypeIn) -> MatterTypeV
     source = _api_type_row(data.code, data)
     _check_one_type(known, source)
     _ensure_domains(db)
-    writer = _Writer(db, actor, known, utcnow())
+    now = utcnow()
+    writer = _Writer(db, actor, known, now, now)
     version = writer.write_type(normalise_type_row(source.data), note=data.change_note)
     writer.finish()
     db.commit()
@@ -850,7 +857,8 @@ def update_type(db: Session, *, actor: Actor, code: str, data: MatterTypeBody) -
         raise NotFound(f"事项编码 {code} 不存在")
     source = _api_type_row(code, data)
     _check_one_type(known, source)
-    writer = _Writer(db, actor, known, utcnow())
+    now = utcnow()
+    writer = _Writer(db, actor, known, now, now)
     version = writer.write_type(normalise_type_row(source.data), note=data.change_note)
     writer.finish()
     db.commit()
@@ -919,7 +927,8 @@ def _write_one_rule(db: Session, *, actor: Actor, data: dict[str, Any]) -> DutyR
                 problem.pop(key, None)
         raise InvalidInput(problems[0]["message"] if len(problems) == 1
                            else f"{len(problems)} 处错误", errors=problems)
-    writer = _Writer(db, actor, known, utcnow())
+    now = utcnow()
+    writer = _Writer(db, actor, known, now, now)
     row = writer.write_rule(rules[0])
     writer.finish()
     db.commit()

@@ -533,12 +533,7 @@ def _close(step: _Step) -> None:
     _finish_clocks(whistle, None, now=now)
     if whistle.case_id is None:
         return
-    case = step.db.get(Case, whistle.case_id)
-    if case.status != CaseStatus.TO_WHISTLE:
-        # The case moved on while the whistle ran (force-closed, or dispatched after all): the
-        # whistle closes alone, and its trail says where the case was.
-        step.details["case"] = f"not_closed:{case.status}"
-        return
+    case = step.db.get(Case, whistle.case_id)  # held in "to whistle" while the whistle is open
     cases_service.apply_transition(
         step.db, settings=step.settings, principal=step.principal, case_id=case.id, name="close_whistled",
         data=TransitionIn(version=case.version, note=f"吹哨 {whistle.number} 核查结案：{whistle.close_note}"[:2000]))
