@@ -35,10 +35,12 @@ $(ASSETS_STAMP): package.json package-lock.json
 
 assets: $(ASSETS_STAMP)
 
-## Debian's Chromium for the browser tests, installed when missing
+## Debian's Chromium (and a CJK font for readable screenshots) for the browser tests, when missing
+BROWSER_PACKAGES := chromium fonts-noto-cjk
 browser:
-	@command -v chromium >/dev/null || ($(SUDO) apt-get install -y --no-install-recommends chromium || \
-		($(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends chromium))
+	@dpkg -s $(BROWSER_PACKAGES) >/dev/null 2>&1 || \
+		($(SUDO) apt-get install -y --no-install-recommends $(BROWSER_PACKAGES) || \
+		($(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends $(BROWSER_PACKAGES)))
 
 db: install
 	$(BIN)/gridgov db upgrade
