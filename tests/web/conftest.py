@@ -1,17 +1,31 @@
 """Page tests through the ASGI app (both backends): the Dongcheng world of the case tests,
-a frozen clock, and clients signed in through the sign-in page like a browser."""
+a frozen clock, and clients signed in through the sign-in page like a browser. Pages touch
+every feature, so after each test every feature's rows are emptied, children first."""
 
 import re
 from collections.abc import Callable, Iterator
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import delete
 
 from gridgov.app import create_app
 from gridgov.config import Settings
 from gridgov.db import Database
 from gridgov.demo.loader import DEMO_PASSWORD
-from tests.cases.conftest import FrozenClock, api, frozen, world, world_database, world_settings  # noqa: F401
+from gridgov.web.models import PublicRateWindow
+from tests.assessment.tables import FEATURE_TABLES
+from tests.cases.conftest import CASE_TABLES, FrozenClock, api, frozen, world_database, world_settings  # noqa: F401
+from tests.whistle.conftest import WHISTLE_TABLES, whistle_database, whistle_world  # noqa: F401
+
+
+@pytest.fixture
+def world(world_database: Database) -> Iterator[Database]:
+    yield world_database
+    with world_database.engine.begin() as conn:
+        for model in (*WHISTLE_TABLES, *FEATURE_TABLES, *CASE_TABLES, PublicRateWindow):
+            conn.execute(delete(model))
+
 
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]*)">')
 

@@ -11,6 +11,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 from starlette.responses import HTMLResponse
 
+from gridgov.config import get_settings
 from gridgov.web.forms import FormState
 from gridgov.web.nav import links_for
 from gridgov.web.session import WebUser
@@ -40,7 +41,9 @@ def local_time(context: Any, value: datetime | None, fmt: str = "%Y-%m-%d %H:%M"
         return ""
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    return value.astimezone(context["request"].app.state.settings.tz).strftime(fmt)
+    request = context.get("request")  # absent in a macro imported without context
+    settings = request.app.state.settings if request is not None else get_settings()
+    return value.astimezone(settings.tz).strftime(fmt)
 
 
 def iso(value: datetime | None) -> str:
