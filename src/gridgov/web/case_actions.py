@@ -49,7 +49,8 @@ def _assignment_depth(db: Session, case: Case) -> int:
 
 # Facts a transition's own effect insists on beyond the table (offering it otherwise would
 # only lead to a refusal): supervision is put on once, an extension is asked once, and a case
-# passed on inside a unit goes back to the unit that passed it.
+# passed on inside a unit goes back to the unit that passed it. A case under an open whistle
+# stays with the whistle (service.BLOCKED_BY_OPEN_WHISTLE).
 _PRECONDITIONS: dict[str, Callable[[Session, Case], bool]] = {
     "supervise": lambda db, case: not case.supervised,
     "clear_supervision": lambda db, case: bool(case.supervised),
@@ -68,6 +69,9 @@ def allowed(db: Session, principal: Principal, case: Case, transition: Transitio
     if not decide(principal, transition.action, target).allowed:
         return False
     if transition.by_holder and not holds(db, principal, case):
+        return False
+    if transition.name in service.BLOCKED_BY_OPEN_WHISTLE and service.open_whistle_number(
+            db, case_id=case.id):
         return False
     precondition = _PRECONDITIONS.get(transition.name)
     return precondition is None or precondition(db, case)
