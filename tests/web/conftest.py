@@ -20,7 +20,7 @@ from tests.whistle.conftest import WHISTLE_TABLES, whistle_database, whistle_wor
 
 
 @pytest.fixture
-def world(world_database: Database) -> Iterator[Database]:
+def world(world_database: Database) -> Iterator[Database]:  # noqa: F811 - replaces the imported one
     yield world_database
     with world_database.engine.begin() as conn:
         for model in (*WHISTLE_TABLES, *FEATURE_TABLES, *CASE_TABLES, PublicRateWindow):

@@ -2,21 +2,11 @@
 
 import re
 
-import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
 from gridgov.cases.models import Case
-from gridgov.feedback.models import CaseCallback, CaseReply, PublicRating
+from gridgov.feedback.models import CaseCallback
 from tests.cases.flow import ILLEGAL_STRUCTURE, move, report, sign_in, upload
-
-
-@pytest.fixture(autouse=True)
-def _no_feedback_left(world):
-    """Callbacks refer to cases: remove them before the world empties the cases."""
-    yield
-    with world.engine.begin() as conn:
-        for model in (CaseReply, CaseCallback, PublicRating):
-            conn.execute(delete(model))
 
 
 def _closed_hotline_case(api) -> dict:

@@ -3,24 +3,13 @@
 import io
 import re
 
-import pytest
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 
 from gridgov.cases.models import Attachment, Case, CaseEvent
-from gridgov.feedback.models import CaseCallback, CaseReply, PublicRating
 from gridgov.web.pages import cases as case_pages
 from tests.cases.flow import EXPOSED_GARBAGE, ILLEGAL_STRUCTURE, move, png, report, sign_in, upload
 
 ACTION_LINK = re.compile(r'href="/cases/\d+/act/([a-z_]+)"')
-
-
-@pytest.fixture(autouse=True)
-def _no_feedback_left(world):
-    """Replies and callbacks refer to cases: remove them before the world empties the cases."""
-    yield
-    with world.engine.begin() as conn:
-        for model in (CaseReply, CaseCallback, PublicRating):
-            conn.execute(delete(model))
 
 
 def _actions(html: str) -> set[str]:

@@ -2,11 +2,10 @@
 
 import io
 import re
-from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 
 from gridgov.app import create_app
 from gridgov.cases.attachments import MAX_PHOTO_BYTES
@@ -15,19 +14,9 @@ from gridgov.config import Settings
 from gridgov.db import Database
 from gridgov.grid.crs import CRS, from_gcj02
 from gridgov.web.models import PublicRateWindow
-from tests.assessment.tables import FEATURE_TABLES
 from tests.cases.flow import DONGHUAMEN, move, png, sign_in
 
 DONE = re.compile(r"^/report/done/([0-9A-Z]{10})$")
-
-
-@pytest.fixture(autouse=True)
-def public_tables(world: Database) -> Iterator[None]:
-    """Ratings, replies and rate-limit counts go before the world empties the case tables."""
-    yield
-    with world.engine.begin() as conn:
-        for model in (*FEATURE_TABLES, PublicRateWindow):
-            conn.execute(delete(model))
 
 
 def report_form(**fields: str) -> dict[str, str]:
