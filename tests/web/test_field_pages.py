@@ -93,7 +93,7 @@ def test_supervisor_self_handles_an_l1_case_with_before_and_after_photos(pages, 
         kinds = sorted(db.scalars(select(Attachment.kind).where(Attachment.case_id == case.id)))
         events = list(db.scalars(select(CaseEvent.transition).where(CaseEvent.case_id == case.id)
                                  .order_by(CaseEvent.id)))
-    assert kinds == ["after", "before", "report"]
+    assert kinds == ["after", "before"]  # the scene photo is the before photo
     assert events == ["report", "self_handle"]
 
 

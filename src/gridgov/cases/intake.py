@@ -45,7 +45,26 @@ def report(
     db: Session, *, settings: Settings, actor: Actor, data: ReportIn, reporter_user_id: int | None = None,
     photos: Sequence[bytes] = (),
 ) -> Reported:
-    """File a report as a new case, or return the case the same (channel, reference) made."""
+    """File a report as a new case and commit, or return the case the same (channel, reference) made."""
+    try:
+        reported = apply_report(db, settings=settings, actor=actor, data=data,
+                                reporter_user_id=reporter_user_id, photos=photos)
+        db.commit()
+    except IntegrityError:
+        # A concurrent retry of the same report got there first: answer with its case.
+        db.rollback()
+        existing = _by_reference(db, data.channel, data.channel_ref) if data.channel_ref else None
+        if existing is None:
+            raise
+        return Reported(existing, created=False)
+    return reported
+
+
+def apply_report(
+    db: Session, *, settings: Settings, actor: Actor, data: ReportIn, reporter_user_id: int | None = None,
+    photos: Sequence[bytes] = (),
+) -> Reported:
+    """`report` inside the caller's transaction (the caller commits)."""
     channel = get_channel(db, code=data.channel)
     if channel.requires_reference and not data.channel_ref:
         raise InvalidInput(f"{channel.name}的报件须带渠道编号", errors=[{"field": "channel_ref", "message": "必填"}])
@@ -64,18 +83,9 @@ def report(
         Unit.code.in_((place.street_code, place.community_code)))).all())
     if len(units) != 2:
         raise InvalidInput(f"网格 {place.unit_code} 所属的街道或社区不在组织机构中")
-    try:
-        case = _create(db, settings=settings, actor=actor, data=data, channel_code=channel.code,
-                       reference=reference, reported_at=reported_at, now=now, place=place, matter=matter,
-                       units=units, reporter_user_id=reporter_user_id, photos=photos)
-        db.commit()
-    except IntegrityError:
-        # A concurrent retry of the same report got there first: answer with its case.
-        db.rollback()
-        existing = _by_reference(db, data.channel, reference)
-        if existing is None:
-            raise
-        return Reported(existing, created=False)
+    case = _create(db, settings=settings, actor=actor, data=data, channel_code=channel.code,
+                   reference=reference, reported_at=reported_at, now=now, place=place, matter=matter,
+                   units=units, reporter_user_id=reporter_user_id, photos=photos)
     return Reported(case, created=True)
 
 

@@ -21,16 +21,18 @@ from gridgov.audit.rules import Actor, json_safe
 from gridgov.auth.policy import Action, Principal, Target, decide
 from gridgov.calendar import service as calendar_service
 from gridgov.calendar.rules import TimeLimit, WorkingCalendar
-from gridgov.cases import attachments, clocks
+from gridgov.cases import attachments, clocks, intake
 from gridgov.cases.models import Attachment, Case, CaseAssignment, CaseEvent, ExtensionRequest
 from gridgov.cases.rules import (
     CLOCK_EFFECTS, OPEN_STATES, PREVIOUS, CaseStatus, Grade, Node, Transition,
     check_transition, next_status, node_limit,
 )
-from gridgov.cases.schemas import TransitionIn
+from gridgov.cases.schemas import ReportIn, TransitionIn
 from gridgov.catalog import service as catalog
 from gridgov.config import Settings
-from gridgov.errors import IllegalTransition, InvalidInput, NotFound, PermissionDenied, StaleVersion
+from gridgov.errors import (
+    Conflict, IllegalTransition, InvalidInput, NotFound, PermissionDenied, StaleVersion,
+)
 from gridgov.org.models import Unit
 from gridgov.org.rules import UnitKind
 from gridgov.whistle.models import Whistle
@@ -452,6 +454,14 @@ def attach(db: Session, *, settings: Settings, principal: Principal, case_id: in
         raise PermissionDenied("无权向此案件上传附件")
     if case.status not in OPEN_STATES:
         raise IllegalTransition("已办结的案件不能再上传附件")
+    attachment = _add_attachment(db, settings=settings, principal=principal, case=case, kind=kind,
+                                 content=content, original_name=original_name)
+    db.commit()
+    return attachment
+
+
+def _add_attachment(db: Session, *, settings: Settings, principal: Principal, case: Case, kind: str,
+                    content: bytes, original_name: str | None) -> Attachment:
     stored = attachments.store(settings.data_dir / "attachments", content, kind=kind)
     attachment = Attachment(case_id=case.id, kind=kind, sha256=stored.sha256, media_type=stored.media_type,
                             size=stored.size, original_name=(original_name or "")[:200] or None,
@@ -461,5 +471,22 @@ def attach(db: Session, *, settings: Settings, principal: Principal, case_id: in
     audit.record(db, actor=Actor(principal.user_id, principal.username, None, principal.unit.id),
                  action="case.attach", object_type="case", object_id=case.id,
                  after={"attachment": attachment.id, "kind": kind, "sha256": stored.sha256})
-    db.commit()
     return attachment
+
+
+def handle_on_the_spot(db: Session, *, settings: Settings, principal: Principal, actor: Actor,
+                       data: ReportIn, before: bytes, after: bytes, result: str) -> Case:
+    """The finder's L1 case (立即处置): the report, its before and after photos and the
+    self-handling, in one transaction — refused as a whole, or written as a whole."""
+    reported = intake.apply_report(db, settings=settings, actor=actor, data=data)
+    if not reported.created:
+        raise Conflict(f"该渠道编号已有案件 {reported.case.number}，不能再次立即处置")
+    case = reported.case
+    photos = {kind: _add_attachment(db, settings=settings, principal=principal, case=case, kind=kind,
+                                    content=content, original_name=None).id
+              for kind, content in (("before", before), ("after", after))}
+    apply_transition(db, settings=settings, principal=principal, case_id=case.id, name="self_handle",
+                     data=TransitionIn(version=case.version, type_code=data.type_code, result=result,
+                                       before_photo=photos["before"], after_photo=photos["after"]))
+    db.commit()
+    return case

@@ -1,7 +1,7 @@
 """Forms on pages: read the submitted fields, validate on the server, and keep each problem
 next to the field it concerns (domain errors and pydantic errors alike)."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Annotated, Any, TypeVar
@@ -14,6 +14,7 @@ from gridgov.errors import DomainError
 
 GENERAL = "__all__"
 M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
 
 
 @dataclass
@@ -87,6 +88,7 @@ _MESSAGES = {
     "int_parsing": "应为整数", "float_parsing": "应为数字", "date_from_datetime_parsing": "日期格式不对",
     "date_parsing": "日期格式不对", "datetime_parsing": "时间格式不对", "enum": "不在可选范围内",
     "literal_error": "不在可选范围内", "greater_than_equal": "数值太小", "less_than_equal": "数值太大",
+    "string_pattern_mismatch": "格式不对",
 }
 
 
@@ -106,3 +108,16 @@ def shown_on(form: FormState, db: Session) -> Iterator[None]:
             raise
         db.rollback()
         form.add_domain_error(exc)
+
+
+def attempt(state: FormState, db: Session, call: Callable[[], T]) -> tuple[T | None, int]:
+    """A service call whose refusal is shown on the form: (its result, 200), or (None, the
+    refusal's HTTP status) with the session rolled back and the problems in `state`."""
+    status_code = 422
+    with shown_on(state, db):
+        try:
+            return call(), 200
+        except DomainError as exc:
+            status_code = exc.status
+            raise
+    return None, status_code

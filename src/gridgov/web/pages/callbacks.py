@@ -19,7 +19,9 @@ from gridgov.feedback.rules import Satisfaction
 from gridgov.feedback.schemas import CallbackDecisionIn, CallbackIn
 from gridgov.http import SessionDep, SettingsDep
 from gridgov.web.forms import FormDep, FormState, validate
-from gridgov.web.pages.cases import attempt, done, readable
+from gridgov.web.forms import attempt
+from gridgov.web.pages.cases import readable
+from gridgov.web.redirects import done
 from gridgov.web.session import WebUser, page_for
 from gridgov.web.templating import render
 

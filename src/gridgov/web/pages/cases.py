@@ -1,18 +1,16 @@
 """Case search (/cases), the case detail (/cases/{id}) and its generic transition forms
 (/cases/{id}/act/{name}); photos and replies to reporters are recorded from the detail."""
 
-import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from gridgov import clock
 from gridgov.auth.policy import Action, Role
@@ -32,7 +30,8 @@ from gridgov.http import SessionDep, SettingsDep
 from gridgov.org.models import Unit
 from gridgov.org.rules import UnitKind
 from gridgov.web import case_actions
-from gridgov.web.forms import FormDep, FormState, shown_on, validate
+from gridgov.web.forms import FormDep, FormState, attempt, validate
+from gridgov.web.redirects import done, local_path
 from gridgov.web.session import WebUser, WebUserDep, page_for
 from gridgov.web.templating import render
 
@@ -59,13 +58,6 @@ def status_tone(status: str) -> str:
 
 def role_label(role: str | None) -> str:
     return Role(role).label if role in Role.__members__.values() else (role or "")
-
-
-def local_path(target: str | None) -> str | None:
-    """A path on this site (never //host or a scheme), else None."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
 
 
 def readable(db: Session, user: WebUser, case_id: int) -> Case:
@@ -283,28 +275,6 @@ def case_page(case_id: int, request: Request, db: SessionDep, settings: Settings
     return _detail(request, db, settings, user, readable(db, user, case_id))
 
 
-T = TypeVar("T")
-
-
-def attempt(state: FormState, db: Session, call: Callable[[], T]) -> tuple[T | None, int]:
-    """A service call whose refusal is shown on the form: (its result, 200), or (None, the
-    refusal's HTTP status) with the session rolled back and the problems in `state`."""
-    status_code = 422
-    with shown_on(state, db):
-        try:
-            return call(), 200
-        except DomainError as exc:
-            status_code = exc.status
-            raise
-    return None, status_code
-
-
-def done(request: Request, location: str, toast: str) -> Response:
-    """After a change: go to `location` (htmx: HX-Redirect, with a toast)."""
-    if request.headers.get("HX-Request") == "true":
-        return Response(status_code=200, headers={
-            "HX-Redirect": location, "HX-Trigger": json.dumps({"toast": toast}, ensure_ascii=True)})
-    return RedirectResponse(location, status_code=303)
 
 
 @router.post("/cases/{case_id}/attachments")

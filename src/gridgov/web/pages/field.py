@@ -16,9 +16,8 @@ from gridgov.cases import attachments, intake, queries
 from gridgov.cases import service as cases
 from gridgov.cases.models import Case, CaseClock, CaseEvent
 from gridgov.cases.rules import CaseStatus, Node
-from gridgov.cases.schemas import ReportIn, TransitionIn
+from gridgov.cases.schemas import ReportIn
 from gridgov.catalog import service as catalog
-from gridgov.config import Settings
 from gridgov.errors import InvalidInput, NotFound
 from gridgov.grid import service as grid
 from gridgov.grid.crs import CRS, to_gcj02
@@ -104,17 +103,6 @@ def _known_type(db: Session, code: str | None, state: FormState, *, required: bo
         state.add("type_code", exc.detail)
 
 
-def _self_handle(db: Session, settings: Settings, user: WebUser, case: Case, *, before: bytes, after: bytes,
-                 type_code: str, result: str) -> None:
-    """Close the finder's fresh case as handled on the spot, with its before and after photos."""
-    photos = {kind: cases.attach(db, settings=settings, principal=user.principal, case_id=case.id, kind=kind,
-                                 content=content, original_name=None).id
-              for kind, content in (("before", before), ("after", after))}
-    cases.transition(db, settings=settings, principal=user.principal, case_id=case.id, name=SELF_HANDLE,
-                     data=TransitionIn(version=case.version, type_code=type_code, result=result,
-                                       before_photo=photos["before"], after_photo=photos["after"]))
-
-
 def _blank_to_none(form: SubmittedForm, *names: str) -> dict[str, str | None]:
     return {name: form.get(name) or None for name in names}
 
@@ -142,11 +130,13 @@ def submit(request: Request, form: FormDep, db: SessionDep, settings: SettingsDe
             report = ReportIn(channel=patrol_channel(user.principal), description=data.description,
                               address=data.address, lng=data.lng, lat=data.lat, crs=data.crs,
                               type_code=data.type_code, reporter_name=user.display_name)
-            case = intake.report(db, settings=settings, actor=user.acting(Action.CASE_REPORT).actor,
-                                 data=report, photos=[photo]).case
+            actor = user.acting(Action.CASE_REPORT).actor
             if handling:
-                _self_handle(db, settings, user, case, before=photo, after=after, type_code=data.type_code,
-                             result=form.get("result"))
+                case = cases.handle_on_the_spot(db, settings=settings, principal=user.principal, actor=actor,
+                                                data=report, before=photo, after=after,
+                                                result=form.get("result"))
+            else:
+                case = intake.report(db, settings=settings, actor=actor, data=report, photos=[photo]).case
             outcome = "handled" if handling else "reported"
             return RedirectResponse(f"/field?{outcome}={case.number}", status_code=303)
     return _page(request, db, user, state=state, near=None, status_code=422)

@@ -12,6 +12,7 @@ from gridgov.auth.rules import TokenKind
 from gridgov.http import SessionDep, SettingsDep
 from gridgov.web.forms import FormDep, FormState, shown_on
 from gridgov.web.nav import links_for
+from gridgov.web.redirects import local_path
 from gridgov.web.session import OptionalWebUserDep, WebUserDep
 from gridgov.web.templating import render
 
@@ -19,10 +20,8 @@ router = APIRouter()
 
 
 def _safe_next(target: str | None) -> str:
-    """Only a path on this site (never //host or a scheme) may be the place to go after sign-in."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return "/"
+    """Only a path on this site may be the place to go after sign-in."""
+    return local_path(target) or "/"
 
 
 @router.get("/")

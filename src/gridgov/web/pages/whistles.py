@@ -29,7 +29,8 @@ from gridgov.whistle.rules import (
 from gridgov.whistle.schemas import WhistleStartIn, WhistleTransitionIn
 from gridgov.web import whistle_actions as steps
 from gridgov.web.forms import FormDep, FormState, SubmittedForm
-from gridgov.web.pages.cases import attempt, done, local_path
+from gridgov.web.forms import attempt
+from gridgov.web.redirects import done, local_path
 from gridgov.web.session import WebUser, page_for
 from gridgov.web.templating import render
 
