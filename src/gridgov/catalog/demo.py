@@ -5,7 +5,6 @@ rules are checked against the real units. Loading twice writes nothing the secon
 """
 
 import json
-from datetime import UTC, datetime, time
 from importlib import resources
 from typing import Any
 
@@ -16,7 +15,7 @@ from gridgov.audit.rules import Actor
 from gridgov.catalog import service
 from gridgov.catalog.models import MatterType
 from gridgov.catalog.service import CatalogInput, SourceRow
-from gridgov.demo.loader import DEMO_VALID_FROM
+from gridgov.demo.loader import DEMO_IN_FORCE_SINCE
 from gridgov.errors import Conflict
 from gridgov.org.models import Unit
 
@@ -63,7 +62,6 @@ def load_demo_catalog(db: Session, *, actor: Actor) -> tuple[int, int]:
     Conflict when the demo organisation is not loaded."""
     if db.scalar(select(Unit.id).where(Unit.code == _REQUIRED_UNIT)) is None:
         raise Conflict("请先载入演示组织机构（gridgov demo load）：职责清单要对照真实单位校验")
-    in_force_since = datetime.combine(DEMO_VALID_FROM, time(), tzinfo=UTC)
     report = service.import_catalog(db, actor=actor, data=demo_catalog_input(),
-                                    effective_from=in_force_since)
+                                    effective_from=DEMO_IN_FORCE_SINCE)
     return report.types_created, report.rules_created

@@ -1,7 +1,7 @@
 """Loads the Dongcheng demo organisation and one account per role."""
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, time
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,6 +22,8 @@ from gridgov.org.rules import UnitKind
 from gridgov.org.schemas import UnitIn
 
 DEMO_VALID_FROM = date(2004, 10, 1)  # Dongcheng's grid platform went live in 2004
+# The demo's grid and catalog are in force since then, so cases of any past date can use them.
+DEMO_IN_FORCE_SINCE = datetime.combine(DEMO_VALID_FROM, time(), tzinfo=UTC)
 PUBLIC_UNIT_CODE = "PUBLIC"
 DEMO_PASSWORD = "Dongcheng2026"
 

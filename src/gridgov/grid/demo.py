@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from gridgov.audit.rules import Actor
 from gridgov.demo.dongcheng import COUNTY_CODE
+from gridgov.demo.loader import DEMO_IN_FORCE_SINCE
 from gridgov.errors import Conflict
 from gridgov.grid import components, service
 from gridgov.grid.components import ComponentRow, ComponentStatus, component_classes
@@ -59,7 +60,9 @@ def demo_grid_loaded(db: Session) -> bool:
 
 def load_demo_grid(db: Session, *, actor: Actor) -> dict[GridLevel, int]:
     """Import the four levels of the generated Dongcheng grid (17 / 177 / 592 / 2,322), each
-    one audited version; returns the cells per level, or {} when a grid is already there."""
+    one audited version in force since the demo's start (so that cases of the past locate and
+    a new import may take effect at any later time); returns the cells per level, or {} when a
+    grid is already there."""
     if demo_grid_loaded(db):
         return {}
     cells = demo_grid()
@@ -67,7 +70,7 @@ def load_demo_grid(db: Session, *, actor: Actor) -> dict[GridLevel, int]:
     for level in GridLevel:
         collection = geojson_features(c for c in cells if c.level is level)
         result = service.import_level(db, actor=actor, level=level, collection=collection,
-                                      source_name=DEMO_GRID_SOURCE)
+                                      source_name=DEMO_GRID_SOURCE, effective_at=DEMO_IN_FORCE_SINCE)
         loaded[level] = result.cells
     return loaded
 
