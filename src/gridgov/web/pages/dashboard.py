@@ -1,0 +1,327 @@
+"""The leaders' command centre (指挥驾驶舱): a map of Dongcheng coloured by case density or Gi*
+hot spots, drilling down street → community → grid, and charts of trends, types, channels,
+overdue and supervised cases and on-time closure rankings.
+
+The page itself carries no figures; the browser fetches them from the compact JSON endpoints
+under /dashboard/data/, each built on the analytics service (or the assessment's own case
+sets) and counting only the cases the user may see. Answers are cached per process, keyed on
+the case data's revision (the latest case event), the grid revision, the user's scope and the
+local date: a new case event makes every figure fresh again.
+"""
+
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import Any, Literal
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from gridgov import clock
+from gridgov.analytics import hotspots
+from gridgov.analytics import service as analytics
+from gridgov.analytics.rules import Dimension, Granularity, change, one_year_before
+from gridgov.assessment import figures
+from gridgov.audit import service as audit
+from gridgov.audit.rules import Actor
+from gridgov.auth.policy import Action, Principal
+from gridgov.cases import queries
+from gridgov.cases.models import Case, CaseEvent
+from gridgov.cases.rules import OPEN_STATES
+from gridgov.config import Settings
+from gridgov.errors import DomainError, InvalidInput, NotFound
+from gridgov.grid import service as grid
+from gridgov.http import SessionDep, SettingsDep
+from gridgov.org.models import Unit
+from gridgov.org.rules import UnitKind
+from gridgov.problems import PROBLEM_JSON
+from gridgov.web.session import WebUser, WebUserDep, page_for
+from gridgov.web.templating import render
+
+router = APIRouter()
+
+PERIODS = {"month": "本月", "30d": "近30天", "year": "本年"}
+PeriodKey = Literal["month", "30d", "year"]
+Level = Literal["street", "community", "unit"]
+NOT_COUNTED = ("merged", "rejected")  # duplicates and refusals are not cases on the map
+EVERY_GRID = 100_000  # no cut-off: the map shows every hot grid
+RANKED_KINDS = {UnitKind.DEPARTMENT: "departments", UnitKind.STREET: "streets"}
+
+
+def period_range(period: str, settings: Settings) -> tuple[date, date]:
+    """The local dates (inclusive) of 本月, 近30天 or 本年, ending today."""
+    end = analytics.today(settings)
+    if period == "month":
+        return end.replace(day=1), end
+    if period == "year":
+        return end.replace(month=1, day=1), end
+    return end - timedelta(days=29), end
+
+
+def root_area(db: Session, principal: Principal) -> Unit | None:
+    """The street a street's user looks at; None (the whole district) for everyone else."""
+    if principal.unit.kind is UnitKind.DISTRICT_CENTRE or principal.unit.street_id is None:
+        return None
+    return db.get(Unit, principal.unit.street_id)
+
+
+@router.get("/dashboard")
+def dashboard(request: Request, db: SessionDep, settings: SettingsDep, period: PeriodKey = "30d",
+              user: WebUser = page_for(Action.DASHBOARD_READ)) -> Response:
+    start, end = period_range(period, settings)
+    root = root_area(db, user.principal)
+    return render(request, "dashboard/index.html", {
+        "periods": PERIODS, "period": period, "start": start, "end": end,
+        "root": {"code": root.code, "name": root.name, "level": "community"} if root
+        else {"code": None, "name": "东城区", "level": "street"},
+    }, user=user)
+
+
+# ---- answering data requests -------------------------------------------------------------
+
+class _AnswerCache:
+    """Serialised answers, least recently used dropped first."""
+
+    def __init__(self, size: int = 512):
+        self._items: OrderedDict[tuple, bytes] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> bytes | None:
+        with self._lock:
+            body = self._items.get(key)
+            if body is not None:
+                self._items.move_to_end(key)
+            return body
+
+    def put(self, key: tuple, body: bytes) -> None:
+        with self._lock:
+            self._items[key] = body
+            self._items.move_to_end(key)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+
+def _cache(request: Request) -> _AnswerCache:
+    cache = getattr(request.app.state, "dashboard_cache", None)
+    if cache is None:
+        cache = request.app.state.dashboard_cache = _AnswerCache()
+    return cache
+
+
+def revision(db: Session) -> tuple:
+    """Changes whenever a case moves (every transition writes a case event) or the grid changes."""
+    return db.scalar(select(func.max(CaseEvent.id))), grid.revision_token(db)
+
+
+def _problem(request: Request, status: int, code: str, title: str, detail: str,
+             errors: list | None = None) -> JSONResponse:
+    body = {"type": f"urn:gridgov:problem:{code}", "title": title, "status": status, "detail": detail,
+            "instance": request.url.path}
+    if errors:
+        body["errors"] = errors
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+
+
+def _refused(request: Request, db: Session, user: WebUser) -> JSONResponse:
+    """403 as problem+json (the data is read by scripts), audited like every refused access."""
+    db.rollback()
+    principal = user.principal
+    detail = "当前角色不能查看指挥驾驶舱数据"
+    with request.app.state.database.write() as audit_db:
+        audit.record(audit_db, actor=Actor(id=principal.user_id, name=principal.username, role=None,
+                                           unit_id=principal.unit.id),
+                     action="access.denied", object_type="request",
+                     object_id=f"{request.method} {request.url.path}"[:64], reason=f"403 forbidden: {detail}")
+        audit_db.commit()
+    return _problem(request, 403, "forbidden", "无权执行此操作", detail)
+
+
+def _answer(request: Request, db: Session, settings: Settings, user: WebUser, params: tuple,
+            compute: Callable[[], Any], *, live: bool = False) -> Response:
+    """`compute()` as JSON, cached per case revision, scope and day (`live`: and minute)."""
+    if not user.may(Action.DASHBOARD_READ):
+        return _refused(request, db, user)
+    now = clock.utcnow().astimezone(settings.tz)
+    principal = user.principal
+    key = (request.url.path, params, principal.unit.id, tuple(sorted(principal.roles)), revision(db),
+           now.date(), now.replace(second=0, microsecond=0) if live else None)
+    cache = _cache(request)
+    body = cache.get(key)
+    if body is None:
+        try:
+            body = json.dumps(compute(), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        except DomainError as exc:
+            return _problem(request, exc.status, exc.code, exc.title, exc.detail, exc.errors)
+        cache.put(key, body)
+    return Response(body, media_type="application/json", headers={"Cache-Control": "private, no-cache"})
+
+
+def _range(period: str, settings: Settings):
+    start, end = period_range(period, settings)
+    return start, end, *analytics.local_range(start, end, settings)
+
+
+def _unit_of(db: Session, code: str, kind: UnitKind) -> Unit:
+    unit = db.scalar(select(Unit).where(Unit.code == code, Unit.kind == kind.value))
+    if unit is None:
+        raise NotFound(f"{kind.label} {code} 不存在")
+    return unit
+
+
+# ---- the map -----------------------------------------------------------------------------
+
+def density(db: Session, *, settings: Settings, principal: Principal, period: str, level: str,
+            parent: str | None) -> dict:
+    """Cases reported in the period per street, per community of a street, or per unit grid of
+    a community (merged and rejected reports left out)."""
+    start, end, begin, finish = _range(period, settings)
+    where = [queries.visible(principal), Case.reported_at >= begin, Case.reported_at < finish,
+             Case.status.not_in(NOT_COUNTED)]
+    if level == "street":
+        column = Case.street_id
+    elif parent is None:
+        raise InvalidInput("须指定上级区域", errors=[{"field": "parent", "message": "必填"}])
+    elif level == "community":
+        column = Case.community_id
+        where.append(Case.street_id == _unit_of(db, parent, UnitKind.STREET).id)
+    else:
+        column = Case.unit_grid_code
+        where.append(Case.community_id == _unit_of(db, parent, UnitKind.COMMUNITY).id)
+    counts = dict(db.execute(select(column, func.count()).where(*where).group_by(column)).all())
+    if level != "unit" and counts:
+        codes = dict(db.execute(select(Unit.id, Unit.code).where(Unit.id.in_(list(counts)))).all())
+        counts = {codes[k]: n for k, n in counts.items()}
+    return {"start": start.isoformat(), "end": end.isoformat(), "level": level, "parent": parent,
+            "total": sum(counts.values()), "counts": counts}
+
+
+@router.get("/dashboard/data/density")
+def density_data(request: Request, db: SessionDep, settings: SettingsDep, user: WebUserDep,
+                 period: PeriodKey = "30d", level: Level = "street", parent: str | None = None) -> Response:
+    return _answer(request, db, settings, user, (period, level, parent), lambda: density(
+        db, settings=settings, principal=user.principal, period=period, level=level, parent=parent))
+
+
+def hot_spot_map(db: Session, *, settings: Settings, principal: Principal, period: str) -> dict:
+    """Gi* hot-spot unit grids of the period (90 % confidence and above, the class judged on the
+    normal approximation, so no permutations), and how many lie in each street and community."""
+    start, end = period_range(period, settings)
+    result = hotspots.hot_spots(db, settings=settings, principal=principal, start=start, end=end,
+                                alpha=0.1, permutations=0, limit=EVERY_GRID)
+    streets: dict[str, int] = {}
+    communities: dict[str, int] = {}
+    for spot in result.hot:
+        streets[spot.street_code] = streets.get(spot.street_code, 0) + 1
+        communities[spot.community_code] = communities.get(spot.community_code, 0) + 1
+    return {"start": start.isoformat(), "end": end.isoformat(), "cases": result.cases, "grids": result.grids,
+            "cold": result.cold, "street": streets, "community": communities,
+            "unit": {s.unit_grid_code: {"z": s.z, "class": s.hot_spot.value, "label": s.hot_spot.label,
+                                        "count": s.count} for s in result.hot}}
+
+
+@router.get("/dashboard/data/hotspots")
+def hotspot_data(request: Request, db: SessionDep, settings: SettingsDep, user: WebUserDep,
+                 period: PeriodKey = "30d") -> Response:
+    return _answer(request, db, settings, user, (period,), lambda: hot_spot_map(
+        db, settings=settings, principal=user.principal, period=period))
+
+
+# ---- the charts --------------------------------------------------------------------------
+
+def summary(db: Session, *, settings: Settings, principal: Principal, period: str) -> dict:
+    """The big numbers: reported (and a year before), closed in the period; open, overdue and
+    supervised now."""
+    start, end, begin, finish = _range(period, settings)
+    before_begin, before_finish = analytics.local_range(one_year_before(start), one_year_before(end), settings)
+    seen = queries.visible(principal)
+
+    def reported(lo, hi) -> int:
+        return db.scalar(select(func.count()).where(seen, Case.reported_at >= lo, Case.reported_at < hi,
+                                                    Case.status.not_in(NOT_COUNTED)))
+    now_reported, last_year = reported(begin, finish), reported(before_begin, before_finish)
+    return {
+        "start": start.isoformat(), "end": end.isoformat(),
+        "reported": now_reported, "reported_last_year": last_year, "yoy": change(now_reported, last_year),
+        "closed": db.scalar(select(func.count()).where(seen, Case.closed_at >= begin, Case.closed_at < finish)),
+        "open": queries.count(db, principal=principal, filters=queries.CaseFilter(status=sorted(OPEN_STATES))),
+        "overdue": queries.count(db, principal=principal, filters=queries.CaseFilter(overdue=True)),
+        "supervised": queries.count(db, principal=principal, filters=queries.CaseFilter(supervised=True)),
+    }
+
+
+@router.get("/dashboard/data/summary")
+def summary_data(request: Request, db: SessionDep, settings: SettingsDep, user: WebUserDep,
+                 period: PeriodKey = "30d") -> Response:
+    return _answer(request, db, settings, user, (period,), lambda: summary(
+        db, settings=settings, principal=user.principal, period=period), live=True)
+
+
+def trend(db: Session, *, settings: Settings, principal: Principal, period: str, granularity: Granularity) -> dict:
+    start, end = period_range(period, settings)
+    result = analytics.trends(db, settings=settings, principal=principal, start=start, end=end,
+                              granularity=granularity)
+    return {"granularity": granularity.value, "total": result.total, "last_year_total": result.last_year_total,
+            "yoy": result.yoy, "labels": [p.bucket for p in result.series],
+            "counts": [p.count for p in result.series], "last_year": [p.last_year for p in result.series],
+            "changes": [p.yoy for p in result.series]}
+
+
+@router.get("/dashboard/data/trends")
+def trend_data(request: Request, db: SessionDep, settings: SettingsDep, user: WebUserDep,
+               period: PeriodKey = "30d", granularity: Granularity = Granularity.DAY) -> Response:
+    return _answer(request, db, settings, user, (period, granularity.value), lambda: trend(
+        db, settings=settings, principal=user.principal, period=period, granularity=granularity))
+
+
+def mix(db: Session, *, settings: Settings, principal: Principal, period: str) -> dict:
+    """The ten most reported types and the channels, each with last year's count and the change."""
+    start, end = period_range(period, settings)
+    out = {}
+    for name, dimension in (("types", Dimension.TYPE), ("channels", Dimension.CHANNEL)):
+        result = analytics.trends(db, settings=settings, principal=principal, start=start, end=end,
+                                  granularity=Granularity.MONTH, dimension=dimension, top=10)
+        out[name] = [{"code": d.key, "label": d.label or "未分类", "count": d.count, "last_year": d.last_year,
+                      "yoy": d.yoy} for d in result.by_dimension]
+    return out
+
+
+@router.get("/dashboard/data/mix")
+def mix_data(request: Request, db: SessionDep, settings: SettingsDep, user: WebUserDep,
+             period: PeriodKey = "30d") -> Response:
+    return _answer(request, db, settings, user, (period,), lambda: mix(
+        db, settings=settings, principal=user.principal, period=period))
+
+
+def rankings(db: Session, *, settings: Settings, period: str) -> dict:
+    """On-time closure (按期结案率 = 按期结案 / 应结案件, the assessment's own case sets) of every
+    department and street over the period, best first."""
+    start, end, begin, finish = _range(period, settings)
+    due = next(f for f in figures.FAMILIES if f.name == "due")
+    dialect = db.get_bind().dialect.name
+    figures.no_jit(db)
+    sub = due.build(dialect, figures.Period(begin, finish, clock.utcnow())).subquery()
+    tallies = db.execute(select(sub.c.top, func.count(), func.sum(sub.c.on_time)).group_by(sub.c.top)).all()
+    units = {u.id: u for u in db.scalars(select(Unit).where(
+        Unit.id.in_([t for t, _, _ in tallies if t is not None]),
+        Unit.kind.in_([k.value for k in RANKED_KINDS])))}
+    out: dict[str, list] = {name: [] for name in RANKED_KINDS.values()}
+    for top, due_count, on_time in tallies:
+        unit = units.get(top)
+        if unit is not None:
+            out[RANKED_KINDS[UnitKind(unit.kind)]].append({
+                "code": unit.code, "name": unit.short_name or unit.name, "due": due_count,
+                "on_time": int(on_time or 0), "rate": round(int(on_time or 0) / due_count, 4)})
+    for rows in out.values():
+        rows.sort(key=lambda r: (-r["rate"], -r["due"], r["code"]))
+    return {"start": start.isoformat(), "end": end.isoformat(), **out}
+
+
+@router.get("/dashboard/data/rankings")
+def ranking_data(request: Request, db: SessionDep, settings: SettingsDep, user: WebUserDep,
+                 period: PeriodKey = "30d") -> Response:
+    return _answer(request, db, settings, user, (period,), lambda: rankings(db, settings=settings, period=period))
