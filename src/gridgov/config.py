@@ -40,6 +40,10 @@ class Settings(BaseSettings):
         description="Optional XYZ tile layer for the maps, e.g. https://tiles.example/{z}/{x}/{y}.png; "
         "without it the maps show our own GeoJSON only (no page loads anything remote)",
     )
+    dashboard_max_age_seconds: int = Field(
+        default=60, ge=0, description="How old the dashboard's figures may be once the data has moved "
+        "on: such a figure is served once more while it is recomputed in the background; 0 = always "
+        "recompute before answering")
     public_reports_per_hour: int = Field(
         default=10, ge=1, description="Reports one address may send through the public 随手拍 page per hour")
     log_level: str = "INFO"

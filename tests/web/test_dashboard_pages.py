@@ -1,6 +1,7 @@
 """指挥驾驶舱 through the ASGI app on SQLite and PostgreSQL: who may open it, and the figures of
 its data endpoints against cases made for the test."""
 
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -77,11 +78,31 @@ def test_big_numbers_trends_and_mix_count_the_same_cases(pages, scene, frozen):
     assert sum(t["count"] for t in mix["types"]) == 6
 
 
-def test_an_answer_is_fresh_again_after_a_case_moves(pages, api, frozen):
+def test_with_no_maximum_age_an_answer_is_fresh_as_soon_as_a_case_moves(pages, api, frozen, world_settings):
+    world_settings.dashboard_max_age_seconds = 0
     leader = pages("leader")
     assert leader.get("/dashboard/data/density").json()["total"] == 0
     report(api, sign_in(api, "intake"), ref="DB-new", grid_code=DUOFUXIANG_1, lng=None, lat=None)
     assert leader.get("/dashboard/data/density").json()["counts"] == {"110101001": 1}
+
+
+def test_a_changed_answer_is_served_until_its_maximum_age_then_recomputed_in_the_background(
+        pages, api, frozen, world_settings):
+    world_settings.dashboard_max_age_seconds = 60
+    leader = pages("leader")
+    first = leader.get("/dashboard/data/density").json()
+    assert first["total"] == 0 and first["as_of"] == frozen.now.isoformat()
+    report(api, sign_in(api, "intake"), ref="DB-new", grid_code=DUOFUXIANG_1, lng=None, lat=None)
+    frozen.advance(seconds=30)
+    assert leader.get("/dashboard/data/density").json() == first  # young enough: served as it is
+    frozen.advance(seconds=31)
+    assert leader.get("/dashboard/data/density").json() == first  # served once more, recomputed behind
+    for _ in range(100):
+        fresh = leader.get("/dashboard/data/density").json()
+        if fresh["total"] == 1:
+            break
+        time.sleep(0.05)
+    assert fresh["counts"] == {"110101001": 1} and fresh["as_of"] == frozen.now.isoformat()
 
 
 def test_rankings_give_each_units_on_time_closure_rate(pages, world, frozen):

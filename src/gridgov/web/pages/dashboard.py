@@ -4,17 +4,23 @@ overdue and supervised cases and on-time closure rankings.
 
 The page itself carries no figures; the browser fetches them from the compact JSON endpoints
 under /dashboard/data/, each built on the analytics service (or the assessment's own case
-sets) and counting only the cases the user may see. Answers are cached per process, keyed on
-the case data's revision (the latest case event), the grid revision, the user's scope and the
-local date: a new case event makes every figure fresh again.
+sets) and counting only the cases the user may see. Answers are cached per process, per
+request, scope and local date, with the data revision they were computed at (the latest case
+event and the grid revision). An answer stays good while that revision stands; once the data
+has moved on and the answer is older than `dashboard_max_age_seconds`, it is served once more
+while a background thread recomputes it (stale while revalidate), so a page never waits for a
+year's aggregation; every answer says when it was computed (`as_of`). With a maximum age of 0
+every changed answer is recomputed before it is served.
 """
 
 import json
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from datetime import date, timedelta
-from typing import Any, Literal
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
@@ -33,6 +39,7 @@ from gridgov.cases import queries
 from gridgov.cases.models import Case, CaseEvent
 from gridgov.cases.rules import OPEN_STATES
 from gridgov.config import Settings
+from gridgov.db import Database
 from gridgov.errors import DomainError, InvalidInput, NotFound
 from gridgov.grid import service as grid
 from gridgov.http import SessionDep, SettingsDep
@@ -43,6 +50,7 @@ from gridgov.web.session import WebUser, WebUserDep, page_for
 from gridgov.web.templating import render
 
 router = APIRouter()
+log = logging.getLogger("gridgov.dashboard")
 
 PERIODS = {"month": "本月", "30d": "近30天", "year": "本年"}
 PeriodKey = Literal["month", "30d", "year"]
@@ -83,27 +91,47 @@ def dashboard(request: Request, db: SessionDep, settings: SettingsDep, period: P
 
 # ---- answering data requests -------------------------------------------------------------
 
+@dataclass(frozen=True)
+class _Answer:
+    body: bytes
+    revision: tuple
+    computed_at: datetime
+
+
 class _AnswerCache:
-    """Serialised answers, least recently used dropped first."""
+    """Serialised answers, least recently used dropped first, and the keys being recomputed."""
 
     def __init__(self, size: int = 512):
-        self._items: OrderedDict[tuple, bytes] = OrderedDict()
+        self._items: OrderedDict[tuple, _Answer] = OrderedDict()
         self._size = size
         self._lock = threading.Lock()
+        self._refreshing: set[tuple] = set()
 
-    def get(self, key: tuple) -> bytes | None:
+    def get(self, key: tuple) -> _Answer | None:
         with self._lock:
-            body = self._items.get(key)
-            if body is not None:
+            answer = self._items.get(key)
+            if answer is not None:
                 self._items.move_to_end(key)
-            return body
+            return answer
 
-    def put(self, key: tuple, body: bytes) -> None:
+    def put(self, key: tuple, answer: _Answer) -> None:
         with self._lock:
-            self._items[key] = body
+            self._items[key] = answer
             self._items.move_to_end(key)
             while len(self._items) > self._size:
                 self._items.popitem(last=False)
+
+    def claim_refresh(self, key: tuple) -> bool:
+        """True for the one caller that is to recompute `key` now."""
+        with self._lock:
+            if key in self._refreshing:
+                return False
+            self._refreshing.add(key)
+            return True
+
+    def release_refresh(self, key: tuple) -> None:
+        with self._lock:
+            self._refreshing.discard(key)
 
 
 def _cache(request: Request) -> _AnswerCache:
@@ -141,24 +169,50 @@ def _refused(request: Request, db: Session, user: WebUser) -> JSONResponse:
     return _problem(request, 403, "forbidden", "无权执行此操作", detail)
 
 
+def _computed(session: Session, compute: Callable[[Session], dict], revision_now: tuple) -> _Answer:
+    result = {**compute(session), "as_of": clock.utcnow().isoformat()}
+    body = json.dumps(result, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return _Answer(body, revision_now, clock.utcnow())
+
+
+def _refresh_in_background(database: Database, cache: _AnswerCache, key: tuple,
+                           compute: Callable[[Session], dict], revision_now: tuple) -> None:
+    def run() -> None:
+        try:
+            with database.read() as session:
+                cache.put(key, _computed(session, compute, revision_now))
+        except Exception:  # the stale answer stays; the next request tries again
+            log.exception("dashboard answer %s not refreshed", key[0])
+        finally:
+            cache.release_refresh(key)
+
+    threading.Thread(target=run, name="dashboard-refresh", daemon=True).start()
+
+
 def _answer(request: Request, db: Session, settings: Settings, user: WebUser, params: tuple,
-            compute: Callable[[], Any], *, live: bool = False) -> Response:
-    """`compute()` as JSON, cached per case revision, scope and day (`live`: and minute)."""
+            compute: Callable[[Session], dict], *, live: bool = False) -> Response:
+    """`compute(session)` as JSON, cached per request, scope and day (see the module's doc);
+    `live` answers (open and overdue *now*) also move on with the minute."""
     if not user.may(Action.DASHBOARD_READ):
         return _refused(request, db, user)
-    now = clock.utcnow().astimezone(settings.tz)
     principal = user.principal
-    key = (request.url.path, params, principal.unit.id, tuple(sorted(principal.roles)), revision(db),
-           now.date(), now.replace(second=0, microsecond=0) if live else None)
+    key = (request.url.path, params, principal.unit.id, tuple(sorted(principal.roles)),
+           clock.utcnow().astimezone(settings.tz).date())
     cache = _cache(request)
-    body = cache.get(key)
-    if body is None:
+    now = clock.utcnow()
+    revision_now = revision(db) + ((now.replace(second=0, microsecond=0),) if live else ())
+    answer = cache.get(key)
+    stale = answer is not None and answer.revision != revision_now
+    old = answer is not None and (now - answer.computed_at).total_seconds() >= settings.dashboard_max_age_seconds
+    if answer is None or (stale and settings.dashboard_max_age_seconds == 0):
         try:
-            body = json.dumps(compute(), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+            answer = _computed(db, compute, revision_now)
         except DomainError as exc:
             return _problem(request, exc.status, exc.code, exc.title, exc.detail, exc.errors)
-        cache.put(key, body)
-    return Response(body, media_type="application/json", headers={"Cache-Control": "private, no-cache"})
+        cache.put(key, answer)
+    elif stale and old and cache.claim_refresh(key):
+        _refresh_in_background(request.app.state.database, cache, key, compute, revision_now)
+    return Response(answer.body, media_type="application/json", headers={"Cache-Control": "private, no-cache"})
 
 
 def _range(period: str, settings: Settings):
@@ -203,8 +257,8 @@ def density(db: Session, *, settings: Settings, principal: Principal, period: st
 @router.get("/dashboard/data/density")
 def density_data(request: Request, db: SessionDep, settings: SettingsDep, user: WebUserDep,
                  period: PeriodKey = "30d", level: Level = "street", parent: str | None = None) -> Response:
-    return _answer(request, db, settings, user, (period, level, parent), lambda: density(
-        db, settings=settings, principal=user.principal, period=period, level=level, parent=parent))
+    return _answer(request, db, settings, user, (period, level, parent), lambda session: density(
+        session, settings=settings, principal=user.principal, period=period, level=level, parent=parent))
 
 
 def hot_spot_map(db: Session, *, settings: Settings, principal: Principal, period: str) -> dict:
@@ -227,8 +281,8 @@ def hot_spot_map(db: Session, *, settings: Settings, principal: Principal, perio
 @router.get("/dashboard/data/hotspots")
 def hotspot_data(request: Request, db: SessionDep, settings: SettingsDep, user: WebUserDep,
                  period: PeriodKey = "30d") -> Response:
-    return _answer(request, db, settings, user, (period,), lambda: hot_spot_map(
-        db, settings=settings, principal=user.principal, period=period))
+    return _answer(request, db, settings, user, (period,), lambda session: hot_spot_map(
+        session, settings=settings, principal=user.principal, period=period))
 
 
 # ---- the charts --------------------------------------------------------------------------
@@ -257,8 +311,8 @@ def summary(db: Session, *, settings: Settings, principal: Principal, period: st
 @router.get("/dashboard/data/summary")
 def summary_data(request: Request, db: SessionDep, settings: SettingsDep, user: WebUserDep,
                  period: PeriodKey = "30d") -> Response:
-    return _answer(request, db, settings, user, (period,), lambda: summary(
-        db, settings=settings, principal=user.principal, period=period), live=True)
+    return _answer(request, db, settings, user, (period,), lambda session: summary(
+        session, settings=settings, principal=user.principal, period=period), live=True)
 
 
 def trend(db: Session, *, settings: Settings, principal: Principal, period: str, granularity: Granularity) -> dict:
@@ -274,27 +328,25 @@ def trend(db: Session, *, settings: Settings, principal: Principal, period: str,
 @router.get("/dashboard/data/trends")
 def trend_data(request: Request, db: SessionDep, settings: SettingsDep, user: WebUserDep,
                period: PeriodKey = "30d", granularity: Granularity = Granularity.DAY) -> Response:
-    return _answer(request, db, settings, user, (period, granularity.value), lambda: trend(
-        db, settings=settings, principal=user.principal, period=period, granularity=granularity))
+    return _answer(request, db, settings, user, (period, granularity.value), lambda session: trend(
+        session, settings=settings, principal=user.principal, period=period, granularity=granularity))
 
 
 def mix(db: Session, *, settings: Settings, principal: Principal, period: str) -> dict:
     """The ten most reported types and the channels, each with last year's count and the change."""
     start, end = period_range(period, settings)
-    out = {}
-    for name, dimension in (("types", Dimension.TYPE), ("channels", Dimension.CHANNEL)):
-        result = analytics.trends(db, settings=settings, principal=principal, start=start, end=end,
-                                  granularity=Granularity.MONTH, dimension=dimension, top=10)
-        out[name] = [{"code": d.key, "label": d.label or "未分类", "count": d.count, "last_year": d.last_year,
-                      "yoy": d.yoy} for d in result.by_dimension]
-    return out
+    return {name: [{"code": d.key, "label": d.label or "未分类", "count": d.count, "last_year": d.last_year,
+                    "yoy": d.yoy}
+                   for d in analytics.top_values(db, settings=settings, principal=principal, start=start,
+                                                 end=end, dimension=dimension, top=10)]
+            for name, dimension in (("types", Dimension.TYPE), ("channels", Dimension.CHANNEL))}
 
 
 @router.get("/dashboard/data/mix")
 def mix_data(request: Request, db: SessionDep, settings: SettingsDep, user: WebUserDep,
              period: PeriodKey = "30d") -> Response:
-    return _answer(request, db, settings, user, (period,), lambda: mix(
-        db, settings=settings, principal=user.principal, period=period))
+    return _answer(request, db, settings, user, (period,), lambda session: mix(
+        session, settings=settings, principal=user.principal, period=period))
 
 
 def rankings(db: Session, *, settings: Settings, period: str) -> dict:
@@ -324,4 +376,5 @@ def rankings(db: Session, *, settings: Settings, period: str) -> dict:
 @router.get("/dashboard/data/rankings")
 def ranking_data(request: Request, db: SessionDep, settings: SettingsDep, user: WebUserDep,
                  period: PeriodKey = "30d") -> Response:
-    return _answer(request, db, settings, user, (period,), lambda: rankings(db, settings=settings, period=period))
+    return _answer(request, db, settings, user, (period,),
+                   lambda session: rankings(session, settings=settings, period=period))

@@ -42,7 +42,8 @@
   // ---- big numbers ------------------------------------------------------------------------
   function loadSummary() {
     return getJSON("/dashboard/data/summary?" + query()).then(function (s) {
-      document.getElementById("period-range").textContent = s.start + " 至 " + s.end;
+      var asOf = new Date(s.as_of).toLocaleTimeString("zh-CN", { hour12: false });
+      document.getElementById("period-range").textContent = s.start + " 至 " + s.end + " · 数据截至 " + asOf;
       document.getElementById("stat-reported").textContent = number(s.reported);
       document.getElementById("stat-yoy").textContent = yoyText(s.yoy) + "（去年同期 " + number(s.reported_last_year) + "）";
       document.getElementById("stat-closed").textContent = number(s.closed);
