@@ -10,6 +10,7 @@ from gridgov.catalog.demo import load_demo_catalog
 from gridgov.cli import app, console, database, domain_errors_exit_2
 from gridgov.config import get_settings
 from gridgov.demo import loader
+from gridgov.demo.history import load_demo_history
 from gridgov.grid.demo import load_demo_components, load_demo_grid
 from gridgov.whistle.demo import load_demo_situations
 
@@ -26,8 +27,9 @@ def _step(title: str, load: Callable[[], object], describe: Callable[[object], s
 
 @demo_app.command("load")
 @domain_errors_exit_2
-def load() -> None:
-    """载入东城区演示数据：组织机构、网格、部件、事项目录与职责清单、渠道和每个角色一个演示账号。
+def load(history: bool = typer.Option(True, help="同时生成近 45 天的演示案件")) -> None:
+    """载入东城区演示数据：组织机构、网格、部件、事项目录与职责清单、渠道、吹哨情形、每个角色一个
+    演示账号，以及近 45 天经真实流程办理的演示案件。
 
     已载入的部分跳过，可重复执行。"""
     target, settings = database(), get_settings()
@@ -56,6 +58,9 @@ def load() -> None:
     _step("吹哨情形", in_session(load_demo_situations), lambda n: f"{n} 个")
     with target.write() as db:
         accounts = loader.load_demo_accounts(db, settings=settings)
+    if history:
+        _step("演示案件（近 45 天，经真实流程办理）", lambda: load_demo_history(target, settings=settings),
+              lambda made: f"{made[0]} 件" + (f"，{made[1]} 步未能执行" if made[1] else ""))
     table = Table(title=f"演示账号（密码均为 {loader.DEMO_PASSWORD}）")
     for column in ("用户名", "角色", "单位编码", "姓名"):
         table.add_column(column)
