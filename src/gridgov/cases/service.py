@@ -106,7 +106,16 @@ def apply_transition(
     db: Session, *, settings: Settings, principal: Principal, case_id: int, name: str, data: TransitionIn,
 ) -> Case:
     """Apply one transition inside the caller's transaction (other features, such as the
-    whistle, move a case together with their own changes); the caller commits."""
+    whistle, move a case together with their own changes); the caller commits.
+
+    Nothing is flushed until the transition is complete: the case row is written once, with
+    its version check, together with its clocks, assignments and event."""
+    with db.no_autoflush:
+        return _apply(db, settings=settings, principal=principal, case_id=case_id, name=name, data=data)
+
+
+def _apply(db: Session, *, settings: Settings, principal: Principal, case_id: int, name: str,
+           data: TransitionIn) -> Case:
     case = get_case(db, case_id=case_id)
     if case.version != data.version:
         raise StaleVersion(f"案件已被他人更新（当前版本 {case.version}，提交所据版本 {data.version}），请刷新后重试")
