@@ -28,6 +28,6 @@ def test_a_sane_incoming_request_id_is_kept_and_a_wild_one_replaced(client):
     assert client.get("/healthz", headers={"X-Request-ID": "<script>"}).headers["x-request-id"] != "<script>"
 
 
-def test_the_root_leads_to_the_api_documentation(client):
+def test_the_root_leads_a_visitor_to_sign_in(client):
     response = client.get("/", follow_redirects=False)
-    assert response.status_code == 307 and response.headers["location"] == "/docs"
+    assert response.status_code == 303 and response.headers["location"] == "/login"

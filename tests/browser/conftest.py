@@ -76,7 +76,7 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
     data_dir = tmp_path_factory.mktemp("live")
     settings = Settings(data_dir=data_dir, secret_key="browser-test-secret",
                         password_hash_profile="fast-for-tests", log_json=False, log_level="WARNING",
-                        public_reports_per_hour=1000)
+                        public_reports_per_hour=1000, dashboard_max_age_seconds=0)
     database = Database(settings.resolved_database_url)
     migrate.upgrade(database.engine)
     with database.write() as db:
