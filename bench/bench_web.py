@@ -3,9 +3,13 @@ bench_assessment): every request the page load makes — the page, the street la
 numbers, the map's density, the trend, the type and channel mix, the rankings — and the hot-spot
 toggle, through a real `gridgov serve`, on SQLite and on PostgreSQL.
 
-Each request is timed `ROUNDS` times *cold* (a case event is written before each round, so every
-cached answer is stale and recomputed) and `ROUNDS` times *warm* (nothing changed since). The
-p95 of each is reported; the target, p95 < 300 ms, applies to both."""
+The server runs with a maximum answer age of one second, so that during the measured rounds
+every answer goes stale and is recomputed in the background while requests keep coming (the
+worst case of a busy district). Each request is timed `ROUNDS` times *cold* (a case event is
+written before each round: every answer's data has moved on) and `ROUNDS` times *warm*
+(nothing changed since); the p95 of each must be < 300 ms. Beside them, *first* is how long the
+first answer of each request took to compute: how fresh a recomputed figure can be (the
+dashboard shows each answer's as-of time); it has no target of its own."""
 
 import statistics
 import tempfile
@@ -26,6 +30,7 @@ from gridgov.demo.loader import DEMO_PASSWORD
 
 ROUNDS = 20
 TARGET_MS = 300
+MAX_AGE_S = 1
 PERIODS = ("30d", "year")
 
 
@@ -58,12 +63,15 @@ def _touch(database: Database) -> None:
 
 
 def _measure(base: str, database: Database, requests: dict[str, str]) -> dict[str, dict[str, list[float]]]:
-    timings = {name: {"cold": [], "warm": []} for name in requests}
+    timings = {name: {"first": [], "cold": [], "warm": []} for name in requests}
     with httpx.Client(base_url=base, timeout=120) as client:
         signed_in = client.post("/login", data={"username": "leader", "password": DEMO_PASSWORD})
         assert signed_in.status_code in (200, 303), signed_in.text
-        for name, url in requests.items():  # first answers: imports, the grid layer, Gi* weights
+        for name, url in requests.items():  # first answers: computed before they are served
+            t0 = time.perf_counter()
             assert client.get(url).status_code == 200, (name, url)
+            timings[name]["first"].append(time.perf_counter() - t0)
+        time.sleep(MAX_AGE_S)
         for kind in ("cold", "warm"):
             for _ in range(ROUNDS):
                 if kind == "cold":
@@ -85,12 +93,15 @@ def _backend(env: dict[str, str], backend: str) -> list[Figure]:
     del rows
     with database.read() as db:
         assert db.scalar(select(CaseEvent.id).limit(1)) is not None
-    server, base = start_server(env)
+    server, base = start_server({**env, "GRIDGOV_DASHBOARD_MAX_AGE_SECONDS": str(MAX_AGE_S)})
     figures = []
     try:
         wait_healthy(base, time.perf_counter())
         for period in PERIODS:
             for name, kinds in _measure(base, database, page_load(period)).items():
+                first_ms = kinds.pop("first")[0] * 1000
+                figures.append(Figure(f"web.dashboard_{name}_{period}_first_{backend}", first_ms, "ms",
+                                      "none (freshness)", True))
                 for kind, timings in kinds.items():
                     ms = _p95(timings) * 1000
                     figures.append(Figure(f"web.dashboard_{name}_{period}_{kind}_p95_{backend}", ms, "ms",
