@@ -6,14 +6,13 @@ forced-closure ledger — on SQLite and on PostgreSQL."""
 import random
 import sqlite3
 import statistics
-import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
 
-from demo_world import demo_world, pg_available
+from demo_world import on_every_backend
 from figures import Figure
 from gridgov.analytics import hotspots, ledgers
 from gridgov.analytics import service as analytics
@@ -229,12 +228,7 @@ def _backend(env: dict[str, str], backend: str) -> list[Figure]:
 
 
 def main() -> list[Figure]:
-    figures: list[Figure] = []
-    backends = ["sqlite"] + (["postgresql"] if pg_available() else [])
-    for backend in backends:
-        with tempfile.TemporaryDirectory() as data_dir, demo_world(data_dir, backend) as env:
-            figures += _backend(env, backend)
-    return figures
+    return on_every_backend(_backend)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,6 @@ import json
 import random
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,7 +12,7 @@ from pathlib import Path
 import httpx2 as httpx
 from sqlalchemy import insert, select
 
-from demo_world import demo_world, pg_available, start_server, stop_server, wait_healthy
+from demo_world import on_every_backend, start_server, stop_server, wait_healthy
 from figures import Figure
 from gridgov.auth import service as auth
 from gridgov.auth.models import User
@@ -124,14 +123,8 @@ def _overdue(env: dict[str, str], backend: str) -> Figure:
 
 
 def main() -> list[Figure]:
-    figures: list[Figure] = []
-    backends = ["sqlite"] + (["postgresql"] if pg_available() else [])
-    for backend in backends:
-        with tempfile.TemporaryDirectory() as data_dir, demo_world(data_dir, backend) as env:
-            figures += _intake_http(env, backend)
-            figures.append(_lifecycles(env, backend))
-            figures.append(_overdue(env, backend))
-    return figures
+    return on_every_backend(lambda env, backend: [
+        *_intake_http(env, backend), _lifecycles(env, backend), _overdue(env, backend)])
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ first answer of each request took to compute: how fresh a recomputed figure can 
 dashboard shows each answer's as-of time); it has no target of its own."""
 
 import statistics
-import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,7 +20,7 @@ import httpx2 as httpx
 from sqlalchemy import insert, select
 
 from bench_assessment import FIRST_ID, _generate, _load
-from demo_world import demo_world, pg_available, start_server, stop_server, wait_healthy
+from demo_world import on_every_backend, start_server, stop_server, wait_healthy
 from figures import Figure
 from gridgov.cases.models import CaseEvent
 from gridgov.config import Settings
@@ -113,12 +112,7 @@ def _backend(env: dict[str, str], backend: str) -> list[Figure]:
 
 
 def main() -> list[Figure]:
-    figures: list[Figure] = []
-    backends = ["sqlite"] + (["postgresql"] if pg_available() else [])
-    for backend in backends:
-        with tempfile.TemporaryDirectory() as data_dir, demo_world(data_dir, backend) as env:
-            figures += _backend(env, backend)
-    return figures
+    return on_every_backend(_backend)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,6 @@ SQLite and on PostgreSQL — and whole whistle flows through the service layer."
 
 import random
 import statistics
-import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -13,7 +12,7 @@ from pathlib import Path
 
 from sqlalchemy import insert, select
 
-from demo_world import demo_world, pg_available
+from demo_world import on_every_backend
 from figures import Figure
 from gridgov.auth import service as auth
 from gridgov.auth.models import User
@@ -161,13 +160,7 @@ def _flows(env: dict[str, str], backend: str) -> Figure:
 
 
 def main() -> list[Figure]:
-    figures: list[Figure] = []
-    backends = ["sqlite"] + (["postgresql"] if pg_available() else [])
-    for backend in backends:
-        with tempfile.TemporaryDirectory() as data_dir, demo_world(data_dir, backend) as env:
-            figures.append(_flows(env, backend))
-            figures += _figures(env, backend)
-    return figures
+    return on_every_backend(lambda env, backend: [_flows(env, backend), *_figures(env, backend)])
 
 
 if __name__ == "__main__":

@@ -8,9 +8,10 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -94,3 +95,12 @@ def stop_server(server: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         server.kill()
         server.wait()
+
+
+def on_every_backend(measure: Callable[[dict[str, str], str], list]) -> list:
+    """`measure(env, backend)` in a fresh demo world of SQLite, then of PostgreSQL when it answers."""
+    figures = []
+    for backend in ["sqlite"] + (["postgresql"] if pg_available() else []):
+        with tempfile.TemporaryDirectory() as data_dir, demo_world(data_dir, backend) as env:
+            figures += measure(env, backend)
+    return figures
