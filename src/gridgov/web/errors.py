@@ -11,7 +11,9 @@ from starlette.responses import RedirectResponse, Response
 
 from gridgov.web.templating import render
 
-NOT_PAGES = ("/api/", "/static/", "/docs", "/redoc", "/openapi.json", "/healthz", "/readyz")
+# Not pages: the JSON API, static files, docs, probes, and the JSON that pages' scripts read.
+NOT_PAGES = ("/api/", "/static/", "/docs", "/redoc", "/openapi.json", "/healthz", "/readyz",
+             "/dashboard/data/")
 
 
 def is_page_request(request: Request) -> bool:

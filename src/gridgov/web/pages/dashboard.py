@@ -23,7 +23,7 @@ from datetime import date, datetime, timedelta
 from typing import Literal
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -32,25 +32,23 @@ from gridgov.analytics import hotspots
 from gridgov.analytics import service as analytics
 from gridgov.analytics.rules import Dimension, Granularity, change, one_year_before
 from gridgov.assessment import figures
-from gridgov.audit import service as audit
-from gridgov.audit.rules import Actor
 from gridgov.auth.policy import Action, Principal
 from gridgov.cases import queries
 from gridgov.cases.models import Case, CaseEvent
 from gridgov.cases.rules import OPEN_STATES
 from gridgov.config import Settings
 from gridgov.db import Database
-from gridgov.errors import DomainError, InvalidInput, NotFound
+from gridgov.errors import InvalidInput, NotFound
 from gridgov.grid import service as grid
 from gridgov.http import SessionDep, SettingsDep
 from gridgov.org.models import Unit
 from gridgov.org.rules import UnitKind
-from gridgov.problems import PROBLEM_JSON
-from gridgov.web.session import WebUser, WebUserDep, page_for
+from gridgov.web.session import WebUser, page_for
 from gridgov.web.templating import render
 
 router = APIRouter()
 log = logging.getLogger("gridgov.dashboard")
+DASHBOARD_USER = page_for(Action.DASHBOARD_READ)
 
 PERIODS = {"month": "本月", "30d": "近30天", "year": "本年"}
 PeriodKey = Literal["month", "30d", "year"]
@@ -79,7 +77,7 @@ def root_area(db: Session, principal: Principal) -> Unit | None:
 
 @router.get("/dashboard")
 def dashboard(request: Request, db: SessionDep, settings: SettingsDep, period: PeriodKey = "30d",
-              user: WebUser = page_for(Action.DASHBOARD_READ)) -> Response:
+              user: WebUser = DASHBOARD_USER) -> Response:
     start, end = period_range(period, settings)
     root = root_area(db, user.principal)
     return render(request, "dashboard/index.html", {
@@ -146,29 +144,6 @@ def revision(db: Session) -> tuple:
     return db.scalar(select(func.max(CaseEvent.id))), grid.revision_token(db)
 
 
-def _problem(request: Request, status: int, code: str, title: str, detail: str,
-             errors: list | None = None) -> JSONResponse:
-    body = {"type": f"urn:gridgov:problem:{code}", "title": title, "status": status, "detail": detail,
-            "instance": request.url.path}
-    if errors:
-        body["errors"] = errors
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
-
-
-def _refused(request: Request, db: Session, user: WebUser) -> JSONResponse:
-    """403 as problem+json (the data is read by scripts), audited like every refused access."""
-    db.rollback()
-    principal = user.principal
-    detail = "当前角色不能查看指挥驾驶舱数据"
-    with request.app.state.database.write() as audit_db:
-        audit.record(audit_db, actor=Actor(id=principal.user_id, name=principal.username, role=None,
-                                           unit_id=principal.unit.id),
-                     action="access.denied", object_type="request",
-                     object_id=f"{request.method} {request.url.path}"[:64], reason=f"403 forbidden: {detail}")
-        audit_db.commit()
-    return _problem(request, 403, "forbidden", "无权执行此操作", detail)
-
-
 def _computed(session: Session, compute: Callable[[Session], dict], revision_now: tuple) -> _Answer:
     result = {**compute(session), "as_of": clock.utcnow().isoformat()}
     body = json.dumps(result, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
@@ -193,22 +168,17 @@ def _answer(request: Request, db: Session, settings: Settings, user: WebUser, pa
             compute: Callable[[Session], dict], *, live: bool = False) -> Response:
     """`compute(session)` as JSON, cached per request, scope and day (see the module's doc);
     `live` answers (open and overdue *now*) also move on with the minute."""
-    if not user.may(Action.DASHBOARD_READ):
-        return _refused(request, db, user)
     principal = user.principal
-    key = (request.url.path, params, principal.unit.id, tuple(sorted(principal.roles)),
-           clock.utcnow().astimezone(settings.tz).date())
-    cache = _cache(request)
     now = clock.utcnow()
+    key = (request.url.path, params, principal.unit.id, tuple(sorted(principal.roles)),
+           now.astimezone(settings.tz).date())
+    cache = _cache(request)
     revision_now = revision(db) + ((now.replace(second=0, microsecond=0),) if live else ())
     answer = cache.get(key)
     stale = answer is not None and answer.revision != revision_now
     old = answer is not None and (now - answer.computed_at).total_seconds() >= settings.dashboard_max_age_seconds
     if answer is None or (stale and settings.dashboard_max_age_seconds == 0):
-        try:
-            answer = _computed(db, compute, revision_now)
-        except DomainError as exc:
-            return _problem(request, exc.status, exc.code, exc.title, exc.detail, exc.errors)
+        answer = _computed(db, compute, revision_now)
         cache.put(key, answer)
     elif stale and old and cache.claim_refresh(key):
         _refresh_in_background(request.app.state.database, cache, key, compute, revision_now)
@@ -255,7 +225,7 @@ def density(db: Session, *, settings: Settings, principal: Principal, period: st
 
 
 @router.get("/dashboard/data/density")
-def density_data(request: Request, db: SessionDep, settings: SettingsDep, user: WebUserDep,
+def density_data(request: Request, db: SessionDep, settings: SettingsDep, user: WebUser = DASHBOARD_USER,
                  period: PeriodKey = "30d", level: Level = "street", parent: str | None = None) -> Response:
     return _answer(request, db, settings, user, (period, level, parent), lambda session: density(
         session, settings=settings, principal=user.principal, period=period, level=level, parent=parent))
@@ -279,7 +249,7 @@ def hot_spot_map(db: Session, *, settings: Settings, principal: Principal, perio
 
 
 @router.get("/dashboard/data/hotspots")
-def hotspot_data(request: Request, db: SessionDep, settings: SettingsDep, user: WebUserDep,
+def hotspot_data(request: Request, db: SessionDep, settings: SettingsDep, user: WebUser = DASHBOARD_USER,
                  period: PeriodKey = "30d") -> Response:
     return _answer(request, db, settings, user, (period,), lambda session: hot_spot_map(
         session, settings=settings, principal=user.principal, period=period))
@@ -309,7 +279,7 @@ def summary(db: Session, *, settings: Settings, principal: Principal, period: st
 
 
 @router.get("/dashboard/data/summary")
-def summary_data(request: Request, db: SessionDep, settings: SettingsDep, user: WebUserDep,
+def summary_data(request: Request, db: SessionDep, settings: SettingsDep, user: WebUser = DASHBOARD_USER,
                  period: PeriodKey = "30d") -> Response:
     return _answer(request, db, settings, user, (period,), lambda session: summary(
         session, settings=settings, principal=user.principal, period=period), live=True)
@@ -326,7 +296,7 @@ def trend(db: Session, *, settings: Settings, principal: Principal, period: str,
 
 
 @router.get("/dashboard/data/trends")
-def trend_data(request: Request, db: SessionDep, settings: SettingsDep, user: WebUserDep,
+def trend_data(request: Request, db: SessionDep, settings: SettingsDep, user: WebUser = DASHBOARD_USER,
                period: PeriodKey = "30d", granularity: Granularity = Granularity.DAY) -> Response:
     return _answer(request, db, settings, user, (period, granularity.value), lambda session: trend(
         session, settings=settings, principal=user.principal, period=period, granularity=granularity))
@@ -343,7 +313,7 @@ def mix(db: Session, *, settings: Settings, principal: Principal, period: str) -
 
 
 @router.get("/dashboard/data/mix")
-def mix_data(request: Request, db: SessionDep, settings: SettingsDep, user: WebUserDep,
+def mix_data(request: Request, db: SessionDep, settings: SettingsDep, user: WebUser = DASHBOARD_USER,
              period: PeriodKey = "30d") -> Response:
     return _answer(request, db, settings, user, (period,), lambda session: mix(
         session, settings=settings, principal=user.principal, period=period))
@@ -374,7 +344,7 @@ def rankings(db: Session, *, settings: Settings, period: str) -> dict:
 
 
 @router.get("/dashboard/data/rankings")
-def ranking_data(request: Request, db: SessionDep, settings: SettingsDep, user: WebUserDep,
+def ranking_data(request: Request, db: SessionDep, settings: SettingsDep, user: WebUser = DASHBOARD_USER,
                  period: PeriodKey = "30d") -> Response:
     return _answer(request, db, settings, user, (period,),
                    lambda session: rankings(session, settings=settings, period=period))
