@@ -1,12 +1,11 @@
 """Builders for case tests: sign in demo accounts, report, move cases, upload photos."""
 
 import io
-import struct
-import zlib
 
 from fastapi.testclient import TestClient
 
 from gridgov.demo.loader import DEMO_PASSWORD
+from gridgov.demo.photos import demo_photo
 
 DONGHUAMEN = (116.4035, 39.9135)  # a point in 东华门街道 (GCJ-02)
 ILLEGAL_STRUCTURE = "E010101"  # 私搭乱建: duty matrix → the 城管执法队 serving the street
@@ -37,10 +36,7 @@ def move(api: TestClient, headers: dict, case: dict, name: str, expect: int = 20
 
 def png() -> bytes:
     """A real 1×1 PNG."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00")) + chunk(b"IEND", b""))
+    return demo_photo(0, width=1, height=1)
 
 
 def upload(api: TestClient, headers: dict, case: dict, kind: str, content: bytes | None = None) -> int:
