@@ -111,7 +111,7 @@ class _History:
                                case_id=case.id, name=name, data=TransitionIn(version=case.version, **fields))
 
 
-def _plan(history: _History, index: int, reported_at: datetime, now: datetime, types: list[str],
+def _plan(history: _History, index: int, reported_at: datetime, types: list[str],
           grids: list[str]) -> list[tuple[timedelta, Callable[[], None]]]:
     """The steps of one demo case, as offsets from its report; the last ones may lie in the future
     (they are dropped: the case waits there)."""
@@ -196,7 +196,7 @@ def load_demo_history(database: Database, *, settings: Settings, days: int = 45,
     count = days * per_day
     for index in range(count):
         reported_at = start + timedelta(seconds=rng.uniform(0, days * 86_400))
-        plan = _plan(history, index, reported_at, now, types, grids)
+        plan = _plan(history, index, reported_at, types, grids)
         if now - reported_at < RECENT:  # the work waiting now: stop at any stage
             plan = plan[:rng.randint(1, len(plan))]
         for offset, run in plan:
