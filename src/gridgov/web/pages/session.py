@@ -29,7 +29,7 @@ def home(request: Request, user: OptionalWebUserDep) -> Response:
     if user is None:
         return RedirectResponse("/login", status_code=303)
     links = links_for(user.roles)
-    if len(links) >= 1 and len(user.roles) == 1:
+    if links and len(user.roles) == 1:
         return RedirectResponse(links[0].path, status_code=303)
     return render(request, "home.html", user=user)
 
