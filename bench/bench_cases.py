@@ -109,6 +109,7 @@ def _overdue(env: dict[str, str], backend: str) -> Figure:
             db.execute(insert(Case), cases)
             db.execute(insert(CaseClock), clocks)
         db.commit()
+    _as_autovacuum_leaves_it(database)
     with database.read() as db:
         queries.overdue_now(db)  # warm the caches once, as a running server has them
         timings = []
@@ -120,6 +121,13 @@ def _overdue(env: dict[str, str], backend: str) -> Figure:
     ms = sorted(timings)[len(timings) // 2] * 1000
     assert sum(n for _, _, n in rows) > 0
     return Figure(f"cases.overdue_now_600k_{backend}", ms, "ms", "< 50 ms", ms < 50)
+
+
+def _as_autovacuum_leaves_it(database: Database) -> None:
+    """A year of cases has been vacuumed and analysed many times over; a bulk load just now has
+    not, and PostgreSQL would visit the heap for every index entry until it is."""
+    with database.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql("VACUUM ANALYZE case_clocks" if database.dialect == "postgresql" else "ANALYZE")
 
 
 def main() -> list[Figure]:

@@ -59,7 +59,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         "problem+json; authenticate with `Authorization: Bearer <token>` from /api/v1/auth/token.",
     )
     app.state.settings = settings
-    app.state.database = database or Database(settings.resolved_database_url)
+    app.state.database = database or Database(settings.resolved_database_url,
+                                              pool_size=settings.database_pool_size, max_overflow=10)
     install_problem_handlers(app)
     web.install(app)
     app.add_middleware(RequestIdMiddleware)

@@ -23,6 +23,10 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL; default is the SQLite file <data_dir>/gridgov.sqlite3. "
         "Production: postgresql+psycopg://user:password@host/dbname",
     )
+    database_pool_size: int = Field(
+        default=40, ge=1, description="Database connections the web server keeps open per process: as "
+        "many as requests it serves at once (the request thread pool's 40), so that no request waits "
+        "for a connection and none is opened and closed per request")
     secret_key: SecretStr = SecretStr("dev-only-change-me")
     timezone: str = "Asia/Shanghai"
     working_hours: str = Field(

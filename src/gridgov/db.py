@@ -112,11 +112,12 @@ def _configure_sqlite(engine: Engine) -> None:
     event.listen(engine, "rollback", _release)
 
 
-def next_in_year(db: Session, counter: type, year: int) -> int:
-    """Bump and return the year's counter of a (year, last) table, atomically on both backends."""
+def next_in_year(db: Session, counter: type, year: int, count: int = 1) -> int:
+    """Bump the year's counter of a (year, last) table by `count`, atomically on both backends,
+    and return its new value: the numbers handed out are value - count + 1 … value."""
     insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = insert(counter).values(year=year, last=1).on_conflict_do_update(
-        index_elements=[counter.year], set_={"last": counter.last + 1}
+    statement = insert(counter).values(year=year, last=count).on_conflict_do_update(
+        index_elements=[counter.year], set_={"last": counter.last + count}
     ).returning(counter.last)
     return db.execute(statement).scalar_one()
 

@@ -5,13 +5,15 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
+from sqlalchemy.orm import Session
 
 from gridgov.audit.rules import Actor
 from gridgov.auth import service
 from gridgov.auth.policy import Action, Principal, Role, decide
 from gridgov.auth.rules import TokenKind
 from gridgov.errors import NotAuthenticated, PermissionDenied
-from gridgov.http import SAFE_METHODS, SessionDep, SettingsDep
+from gridgov.config import Settings
+from gridgov.http import SAFE_METHODS, SettingsDep
 
 SESSION_COOKIE = "gridgov_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -35,9 +37,16 @@ async def presented_csrf_token(request: Request) -> str | None:
 
 
 def current_principal(
-    request: Request, db: SessionDep, settings: SettingsDep,
+    request: Request, settings: SettingsDep,
     csrf_token: Annotated[str | None, Depends(presented_csrf_token)],
 ) -> Principal:
+    """Who is calling, read in a short read session of its own: resolving a caller never holds
+    the request's write transaction (on SQLite, the database's single write lock)."""
+    with request.app.state.database.read() as db:
+        return _resolve_principal(request, db, settings, csrf_token)
+
+
+def _resolve_principal(request: Request, db: Session, settings: Settings, csrf_token: str | None) -> Principal:
     header = request.headers.get("authorization")
     if header:
         scheme, _, token = header.partition(" ")

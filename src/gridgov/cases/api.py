@@ -1,9 +1,10 @@
 """Cases: intake from every channel, the transition endpoint, queues, search and attachments."""
 
+import threading
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Query, Response, UploadFile, status
+from fastapi import APIRouter, Form, Query, Request, Response, UploadFile, status
 from fastapi.responses import FileResponse
 from pydantic import BaseModel
 from sqlalchemy import select
@@ -14,6 +15,7 @@ from gridgov.auth.deps import Authorization, CurrentPrincipal, require
 from gridgov.auth.policy import Action, Principal, decide
 from gridgov.calendar import service as calendar_service
 from gridgov.cases import attachments, intake, queries, service, views
+from gridgov.cases.group_commit import ReportWriter
 from gridgov.cases.models import Attachment, Case
 from gridgov.cases.rules import TRANSITIONS, CaseStatus, Grade
 from gridgov.cases.schemas import (
@@ -76,17 +78,40 @@ def list_transitions() -> list[TransitionInfo]:
             for t in TRANSITIONS.values()]
 
 
+_WRITER_LOCK = threading.Lock()
+
+
+def _report_writer(request: Request) -> ReportWriter:
+    """The process's group-commit writer for intake (one per app)."""
+    state = request.app.state
+    with _WRITER_LOCK:
+        if getattr(state, "report_writer", None) is None:
+            state.report_writer = ReportWriter(state.database, state.settings)
+    return state.report_writer
+
+
 @router.post("", response_model=ReportAccepted, status_code=status.HTTP_201_CREATED)
-def report_case(body: ReportIn, response: Response, db: SessionDep, settings: SettingsDep,
+def report_case(body: ReportIn, request: Request, response: Response, settings: SettingsDep,
                 auth: Authorization = require(Action.CASE_REPORT)) -> ReportAccepted:
-    """Take a report from any channel. The same (channel, channel_ref) again returns the same case (200)."""
-    reported = intake.report(db, settings=settings, actor=auth.actor, data=body,
-                             reporter_user_id=auth.principal.user_id if auth.role.value == "public" else None)
-    if not reported.created:
-        response.status_code = status.HTTP_200_OK
-    duplicates = _duplicates(db, reported.case) if reported.created else []
-    return ReportAccepted(case=_out(db, settings, reported.case, auth.principal), created=reported.created,
-                          likely_duplicates=duplicates)
+    """Take a report from any channel. The same (channel, channel_ref) again returns the same case (200).
+
+    The report is checked and located outside any write transaction and written by group
+    commit together with the reports arriving at the same moment (see cases/group_commit.py)."""
+    database = request.app.state.database
+    reporter = auth.principal.user_id if auth.role.value == "public" else None
+    key = (body.channel, body.channel_ref)
+    with database.read() as db:
+        existing = intake.case_ids_by_reference(db, {key}).get(key) if body.channel_ref else None
+        placed = None if existing else intake.place_report(db, actor=auth.actor, data=body,
+                                                           reporter_user_id=reporter)
+    written = _report_writer(request).submit(placed) if placed else intake.Written(existing, created=False)
+    with database.read() as db:
+        case = written.snapshot or service.get_case(db, case_id=written.case_id)
+        if not written.created:
+            response.status_code = status.HTTP_200_OK
+        duplicates = _duplicates(db, case) if written.created else []
+        return ReportAccepted(case=_out(db, settings, case, auth.principal), created=written.created,
+                              likely_duplicates=duplicates)
 
 
 @router.get("", response_model=CasePage)

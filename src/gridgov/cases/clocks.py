@@ -16,10 +16,16 @@ def start(case: Case, node: Node, *, unit_id: int | None, limit: TimeLimit, now:
           calendar: WorkingCalendar) -> CaseClock:
     """A fresh clock for `node`; a clock of the same node still running is finished first."""
     finish(case, (node,), now=now)
-    clock = CaseClock(node=node, unit_id=unit_id, limit_value=limit.value, limit_unit=limit.unit,
-                      started_at=now, deadline_at=calendar.deadline(now, limit))
+    clock = CaseClock(**opening(node, unit_id=unit_id, limit=limit, now=now, calendar=calendar))
     case.clocks.append(clock)
     return clock
+
+
+def opening(node: Node, *, unit_id: int | None, limit: TimeLimit, now: datetime,
+            calendar: WorkingCalendar) -> dict:
+    """The columns of a clock that starts now (for a CaseClock, or a row of a bulk insert)."""
+    return {"node": node, "unit_id": unit_id, "limit_value": limit.value, "limit_unit": limit.unit,
+            "started_at": now, "deadline_at": calendar.deadline(now, limit), "extended": False}
 
 
 def finish(case: Case, nodes: tuple[Node, ...], *, now: datetime) -> None:

@@ -4,10 +4,10 @@ import math
 import secrets
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Insert, insert, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -17,7 +17,7 @@ from gridgov.audit.rules import Actor
 from gridgov.calendar import service as calendar_service
 from gridgov.cases import attachments, clocks
 from gridgov.cases.channels import get_channel
-from gridgov.cases.models import Attachment, Case, CaseEvent, CaseNumberSequence, CaseReporter
+from gridgov.cases.models import Attachment, Case, CaseClock, CaseEvent, CaseNumberSequence, CaseReporter
 from gridgov.cases.rules import OPEN_STATES, CaseStatus, Node, node_limit
 from gridgov.cases.schemas import ReportIn
 from gridgov.catalog import service as catalog
@@ -27,6 +27,7 @@ from gridgov.db import next_in_year
 from gridgov.errors import InvalidInput
 from gridgov.grid import service as grid
 from gridgov.grid.service import GridLocation
+from gridgov.observability import current_request_id
 from gridgov.org.models import Unit
 
 TRACKING_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I
@@ -41,6 +42,37 @@ class Reported:
     created: bool
 
 
+@dataclass(frozen=True)
+class Placed:
+    """A report checked and located, ready to be written; nothing of it is in the database yet."""
+
+    actor: Actor
+    data: ReportIn
+    channel_code: str
+    reference: str
+    reported_at: datetime
+    place: GridLocation
+    street_id: int
+    community_id: int
+    matter: MatterTypeVersion | None
+    reporter_user_id: int | None = None
+    request_id: str | None = field(default_factory=current_request_id)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.channel_code, self.reference
+
+
+@dataclass(frozen=True)
+class Written:
+    case_id: int
+    created: bool
+    event_id: int | None = None  # the new case's report event (photos hang on it)
+    # The new case as written, with its reporter and intake clock: a snapshot outside any
+    # session, enough to answer the reporter without reading the case back.
+    snapshot: Case | None = None
+
+
 def report(
     db: Session, *, settings: Settings, actor: Actor, data: ReportIn, reporter_user_id: int | None = None,
     photos: Sequence[bytes] = (),
@@ -53,7 +85,7 @@ def report(
     except IntegrityError:
         # A concurrent retry of the same report got there first: answer with its case.
         db.rollback()
-        existing = _by_reference(db, data.channel, data.channel_ref) if data.channel_ref else None
+        existing = by_reference(db, data.channel, data.channel_ref) if data.channel_ref else None
         if existing is None:
             raise
         return Reported(existing, created=False)
@@ -65,13 +97,25 @@ def apply_report(
     photos: Sequence[bytes] = (),
 ) -> Reported:
     """`report` inside the caller's transaction (the caller commits)."""
+    if data.channel_ref and (existing := by_reference(db, data.channel, data.channel_ref)) is not None:
+        return Reported(existing, created=False)
+    placed = place_report(db, actor=actor, data=data, reporter_user_id=reporter_user_id)
+    [written] = write(db, settings=settings, reports=[placed])
+    if written.created:
+        for content in photos:
+            stored = attachments.store(settings.data_dir / "attachments", content, kind="report")
+            db.add(Attachment(case_id=written.case_id, event_id=written.event_id, kind="report",
+                              sha256=stored.sha256, media_type=stored.media_type, size=stored.size,
+                              uploaded_by=actor.name))
+    return Reported(db.get(Case, written.case_id), created=written.created)
+
+
+def place_report(db: Session, *, actor: Actor, data: ReportIn, reporter_user_id: int | None = None) -> Placed:
+    """Check a report and locate it (reads only): the channel, its reference, the time, the place
+    (a point outside the district is refused), the type, the street and community."""
     channel = get_channel(db, code=data.channel)
     if channel.requires_reference and not data.channel_ref:
         raise InvalidInput(f"{channel.name}的报件须带渠道编号", errors=[{"field": "channel_ref", "message": "必填"}])
-    reference = data.channel_ref or uuid.uuid4().hex
-    existing = _by_reference(db, data.channel, reference)
-    if existing is not None:
-        return Reported(existing, created=False)
     now = clock.utcnow()
     reported_at = data.reported_at or now
     if reported_at > now + timedelta(minutes=5):
@@ -83,57 +127,109 @@ def apply_report(
         Unit.code.in_((place.street_code, place.community_code)))).all())
     if len(units) != 2:
         raise InvalidInput(f"网格 {place.unit_code} 所属的街道或社区不在组织机构中")
-    case = _create(db, settings=settings, actor=actor, data=data, channel_code=channel.code,
-                   reference=reference, reported_at=reported_at, now=now, place=place, matter=matter,
-                   units=units, reporter_user_id=reporter_user_id, photos=photos)
-    return Reported(case, created=True)
+    return Placed(actor=actor, data=data, channel_code=channel.code,
+                  reference=data.channel_ref or uuid.uuid4().hex, reported_at=reported_at, place=place,
+                  street_id=units[place.street_code], community_id=units[place.community_code],
+                  matter=matter, reporter_user_id=reporter_user_id)
 
 
-def _create(db: Session, *, settings: Settings, actor: Actor, data: ReportIn, channel_code: str,
-            reference: str, reported_at: datetime, now: datetime, place: GridLocation,
-            matter: MatterTypeVersion | None, units: dict[str, int], reporter_user_id: int | None,
-            photos: Sequence[bytes]) -> Case:
-    case = Case(
-        number=_next_number(db, reported_at.year), tracking_code=_tracking_code(),
-        channel_code=channel_code, channel_ref=reference, reported_at=reported_at,
-        description=data.description, address=data.address, lng=place.lng, lat=place.lat,
-        unit_grid_code=place.unit_code, basic_grid_code=place.basic_code, grid_version=place.grid_version,
-        community_id=units[place.community_code], street_id=units[place.street_code],
-        type_code=matter.code if matter else None, type_version_id=matter.id if matter else None,
-        domain=matter.domain if matter else None, urgent=bool(matter and matter.urgent),
-        status=CaseStatus.REPORTED, reporters=[], clocks=[],
-    )
-    db.add(case)
-    db.flush()
-    case.reporters.append(CaseReporter(
-        original_case_id=case.id, channel_code=channel_code, channel_ref=reference,
-        name=data.reporter_name, phone=data.reporter_phone, user_id=reporter_user_id,
-        reported_at=reported_at))
+def write(db: Session, *, settings: Settings, reports: Sequence[Placed]) -> list[Written]:
+    """Write placed reports as new cases in the caller's transaction, one multi-row INSERT per
+    table for the whole batch; a (channel, reference) already in the database, or earlier in
+    the batch, answers with that case instead (created False)."""
+    known = case_ids_by_reference(db, {r.key for r in reports})
+    fresh = []
+    for r in reports:
+        if r.key not in known:
+            known[r.key] = None  # written below
+            fresh.append(r)
+    created = {r.key: w for r, w in zip(fresh, _write_new(db, settings=settings, reports=fresh), strict=True)}
+    written, first_ids = [], {}
+    for r in reports:
+        if (new := created.pop(r.key, None)) is not None:
+            first_ids[r.key] = new.case_id
+            written.append(new)
+        else:
+            written.append(Written(known[r.key] or first_ids[r.key], created=False))
+    return written
+
+
+def _write_new(db: Session, *, settings: Settings, reports: Sequence[Placed]) -> list[Written]:
+    if not reports:
+        return []
+    now = clock.utcnow()
     calendar = calendar_service.working_calendar(db, settings=settings)
-    clocks.start(case, Node.INTAKE, unit_id=None, now=now, calendar=calendar,
-                 limit=node_limit(Node.INTAKE, urgent=case.urgent, handling_limit=None))
-    event = CaseEvent(case_id=case.id, transition="report", from_status=None, to_status=case.status,
-                      actor_id=actor.id, actor_name=actor.name, role=actor.role, unit_id=actor.unit_id,
-                      payload={"channel": channel_code, "channel_ref": reference}, occurred_at=now)
-    db.add(event)
-    db.flush()
-    for content in photos:
-        stored = attachments.store(settings.data_dir / "attachments", content, kind="report")
-        db.add(Attachment(case_id=case.id, event_id=event.id, kind="report", sha256=stored.sha256,
-                          media_type=stored.media_type, size=stored.size, uploaded_by=actor.name))
-    audit.record(db, actor=actor, action="case.report", object_type="case", object_id=case.id,
-                 after={"number": case.number, "channel": channel_code, "channel_ref": reference,
-                        "unit_grid": case.unit_grid_code, "type": case.type_code})
-    return case
+    case_rows = [_case_row(r, number) for r, number in zip(reports, _numbers(db, reports), strict=True)]
+    conn = db.connection()  # Core statements: the ORM's per-row bookkeeping is most of an insert's cost
+    ids = conn.scalars(_inserting(Case), case_rows).all()
+    reporter_rows, clock_rows, event_rows = [], [], []
+    for r, case_id in zip(reports, ids, strict=True):
+        reporter_rows.append({
+            "case_id": case_id, "original_case_id": case_id, "channel_code": r.channel_code,
+            "channel_ref": r.reference, "name": r.data.reporter_name, "phone": r.data.reporter_phone,
+            "user_id": r.reporter_user_id, "reported_at": r.reported_at})
+        clock_rows.append({"case_id": case_id, **clocks.opening(
+            Node.INTAKE, unit_id=None, now=now, calendar=calendar,
+            limit=node_limit(Node.INTAKE, urgent=bool(r.matter and r.matter.urgent), handling_limit=None))})
+        event_rows.append({
+            "case_id": case_id, "transition": "report", "from_status": None, "to_status": CaseStatus.REPORTED,
+            "actor_id": r.actor.id, "actor_name": r.actor.name, "role": r.actor.role, "unit_id": r.actor.unit_id,
+            "payload": {"channel": r.channel_code, "channel_ref": r.reference}, "occurred_at": now})
+    conn.execute(insert(CaseReporter.__table__), reporter_rows)
+    conn.execute(insert(CaseClock.__table__), clock_rows)
+    event_ids = conn.scalars(_inserting(CaseEvent), event_rows).all()
+    audit.record_many(db, [audit.Entry(
+        r.actor, "case.report", "case", case_id, request_id=r.request_id,
+        after={"number": row["number"], "channel": r.channel_code, "channel_ref": r.reference,
+               "unit_grid": r.place.unit_code, "type": row["type_code"]})
+        for r, row, case_id in zip(reports, case_rows, ids, strict=True)])
+    return [Written(case_id, True, event_id, Case(id=case_id, **row, reporters=[CaseReporter(**reporter)],
+                                                   clocks=[CaseClock(**clock_row)]))
+            for case_id, event_id, row, reporter, clock_row
+            in zip(ids, event_ids, case_rows, reporter_rows, clock_rows, strict=True)]
 
 
-def _by_reference(db: Session, channel: str, reference: str) -> Case | None:
+def _inserting(model: type) -> Insert:
+    """A multi-row INSERT of `model`'s table returning the new ids in the order of the rows."""
+    table = model.__table__
+    return insert(table).returning(table.c.id, sort_by_parameter_order=True)
+
+
+def _case_row(r: Placed, number: str) -> dict:
+    matter, place = r.matter, r.place
+    return {
+        "number": number, "tracking_code": _tracking_code(), "channel_code": r.channel_code,
+        "channel_ref": r.reference, "reported_at": r.reported_at, "description": r.data.description,
+        "address": r.data.address, "lng": place.lng, "lat": place.lat, "unit_grid_code": place.unit_code,
+        "basic_grid_code": place.basic_code, "grid_version": place.grid_version,
+        "community_id": r.community_id, "street_id": r.street_id,
+        "type_code": matter.code if matter else None, "type_version_id": matter.id if matter else None,
+        "domain": matter.domain if matter else None, "urgent": bool(matter and matter.urgent),
+        "status": CaseStatus.REPORTED, "supervised": False, "version": 1,
+    }
+
+
+def by_reference(db: Session, channel: str, reference: str) -> Case | None:
     return db.scalar(select(Case).where(Case.channel_code == channel, Case.channel_ref == reference))
 
 
-def _next_number(db: Session, year: int) -> str:
-    """Year + a 7-digit sequence, unique: the year's counter row is bumped atomically."""
-    return f"{year}{next_in_year(db, CaseNumberSequence, year):07d}"
+def case_ids_by_reference(db: Session, keys: set[tuple[str, str]]) -> dict[tuple[str, str], int | None]:
+    rows = db.execute(select(Case.channel_code, Case.channel_ref, Case.id).where(
+        tuple_(Case.channel_code, Case.channel_ref).in_(sorted(keys))))
+    return {(channel, reference): case_id for channel, reference, case_id in rows}
+
+
+def _numbers(db: Session, reports: Sequence[Placed]) -> list[str]:
+    """Year + a 7-digit sequence for each report, unique: each year's counter row is bumped
+    once, atomically, by the number of its reports."""
+    years = [r.reported_at.year for r in reports]
+    counts = {year: years.count(year) for year in years}
+    taken = {year: next_in_year(db, CaseNumberSequence, year, count=n) - n for year, n in sorted(counts.items())}
+    numbers = []
+    for year in years:
+        taken[year] += 1
+        numbers.append(f"{year}{taken[year]:07d}")
+    return numbers
 
 
 def _tracking_code() -> str:

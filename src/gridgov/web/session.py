@@ -58,7 +58,7 @@ def optional_web_user(request: Request, db: SessionDep, settings: SettingsDep,
     if not request.cookies.get(SESSION_COOKIE):
         return None
     try:
-        principal = current_principal(request, db, settings, csrf_token)
+        principal = current_principal(request, settings, csrf_token)
         return web_user(request, db, principal)
     except DomainError:
         return None
