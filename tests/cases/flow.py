@@ -3,7 +3,13 @@
 import io
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
+from gridgov.auth import service as auth
+from gridgov.auth.models import User
+from gridgov.cases import intake
+from gridgov.cases.schemas import ReportIn
+from gridgov.db import Database
 from gridgov.demo.loader import DEMO_PASSWORD
 from gridgov.demo.photos import demo_photo
 
@@ -44,3 +50,12 @@ def upload(api: TestClient, headers: dict, case: dict, kind: str, content: bytes
                         files={"file": ("photo.png", io.BytesIO(content or png()), "image/png")})
     assert response.status_code == 201, response.text
     return response.json()["id"]
+
+
+def placed(world: Database, ref: str, *, username: str = "intake") -> intake.Placed:
+    """A 12345 report at 东华门, checked and located by `username`, not yet written."""
+    with world.read() as db:
+        actor = auth.actor_for(db.scalar(select(User).where(User.username == username)), None)
+        return intake.place_report(db, actor=actor, data=ReportIn(
+            channel="hotline_12345", channel_ref=ref, description="道路不洁", lng=DONGHUAMEN[0],
+            lat=DONGHUAMEN[1], reporter_name="张三", reporter_phone="13800000000"))
