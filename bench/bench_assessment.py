@@ -8,11 +8,10 @@ import sqlite3
 import statistics
 import time
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 from sqlalchemy import select
 
-from demo_world import on_every_backend
+from demo_world import on_every_backend, open_world
 from figures import Figure
 from gridgov.analytics import hotspots, ledgers
 from gridgov.analytics import service as analytics
@@ -21,7 +20,6 @@ from gridgov.assessment import service as assessment
 from gridgov.assessment.rules import Month
 from gridgov.auth import service as auth
 from gridgov.auth.models import User
-from gridgov.config import Settings
 from gridgov.db import Database
 from gridgov.grid import service as grid
 from gridgov.grid.rules import GridLevel
@@ -186,8 +184,7 @@ def _median(fn, runs: int = 5) -> float:
 
 
 def _backend(env: dict[str, str], backend: str) -> list[Figure]:
-    settings = Settings(database_url=env.get("GRIDGOV_DATABASE_URL"), data_dir=Path(env["GRIDGOV_DATA_DIR"]))
-    database = Database(settings.resolved_database_url)
+    settings, database = open_world(env)
     now = datetime.now(UTC)
     with database.read() as db:
         rows = _generate(db, now)

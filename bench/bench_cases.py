@@ -12,14 +12,13 @@ from pathlib import Path
 import httpx2 as httpx
 from sqlalchemy import insert, select
 
-from demo_world import on_every_backend, start_server, stop_server, wait_healthy
+from demo_world import on_every_backend, open_world, start_server, stop_server, wait_healthy
 from figures import Figure
 from gridgov.auth import service as auth
 from gridgov.auth.models import User
 from gridgov.cases import intake, queries, service
 from gridgov.cases.models import Case, CaseClock
 from gridgov.cases.schemas import ReportIn, TransitionIn
-from gridgov.config import Settings
 from gridgov.db import Database
 from gridgov.org.models import Unit
 
@@ -55,8 +54,7 @@ def _intake_write_path(env: dict[str, str], backend: str) -> Figure:
     """Reports placed and written in batches through the service layer, as the group-commit
     writer does under load: what the write path sustains without HTTP in front of it (the
     HTTP target can be reached only if this one is)."""
-    settings = Settings(database_url=env.get("GRIDGOV_DATABASE_URL"), data_dir=Path(env["GRIDGOV_DATA_DIR"]))
-    database = Database(settings.resolved_database_url)
+    settings, database = open_world(env)
     rng = random.Random(5)
     with database.read() as db:
         actor = auth.actor_for(db.scalar(select(User).where(User.username == "intake")), None)
@@ -76,8 +74,7 @@ def _intake_write_path(env: dict[str, str], backend: str) -> Figure:
 
 
 def _lifecycles(env: dict[str, str], backend: str) -> Figure:
-    settings = Settings(database_url=env.get("GRIDGOV_DATABASE_URL"), data_dir=Path(env["GRIDGOV_DATA_DIR"]))
-    database = Database(settings.resolved_database_url)
+    settings, database = open_world(env)
     with database.read() as db:
         users = {u.username: u for u in db.scalars(select(User))}
         principals = {name: auth.principal_for(db, user) for name, user in users.items()}
@@ -103,8 +100,7 @@ def _lifecycles(env: dict[str, str], backend: str) -> Figure:
 
 def _overdue(env: dict[str, str], backend: str) -> Figure:
     """600,000 cases of a year, 4 % still open with a running handling clock; time the query."""
-    settings = Settings(database_url=env.get("GRIDGOV_DATABASE_URL"), data_dir=Path(env["GRIDGOV_DATA_DIR"]))
-    database = Database(settings.resolved_database_url)
+    settings, database = open_world(env)
     rng = random.Random(11)
     now = datetime.now(UTC)
     with database.write() as db:

@@ -14,16 +14,14 @@ dashboard shows each answer's as-of time); it has no target of its own."""
 import statistics
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
 import httpx2 as httpx
 from sqlalchemy import insert, select
 
 from bench_assessment import FIRST_ID, _generate, _load
-from demo_world import on_every_backend, start_server, stop_server, wait_healthy
+from demo_world import on_every_backend, open_world, start_server, stop_server, wait_healthy
 from figures import Figure
 from gridgov.cases.models import CaseEvent
-from gridgov.config import Settings
 from gridgov.db import Database
 from gridgov.demo.loader import DEMO_PASSWORD
 
@@ -84,8 +82,7 @@ def _measure(base: str, database: Database, requests: dict[str, str]) -> dict[st
 
 
 def _backend(env: dict[str, str], backend: str) -> list[Figure]:
-    settings = Settings(database_url=env.get("GRIDGOV_DATABASE_URL"), data_dir=Path(env["GRIDGOV_DATA_DIR"]))
-    database = Database(settings.resolved_database_url)
+    settings, database = open_world(env)
     with database.read() as db:
         rows = _generate(db, datetime.now(UTC))
     _load(database, rows)

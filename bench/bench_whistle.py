@@ -8,15 +8,13 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 from sqlalchemy import insert, select
 
-from demo_world import on_every_backend
+from demo_world import on_every_backend, open_world
 from figures import Figure
 from gridgov.auth import service as auth
 from gridgov.auth.models import User
-from gridgov.config import Settings
 from gridgov.db import Database
 from gridgov.org.models import Unit
 from gridgov.whistle import assessment, service
@@ -98,8 +96,7 @@ def _median_ms(run: Callable[[], object], times: int = 15) -> float:
 
 
 def _figures(env: dict[str, str], backend: str) -> list[Figure]:
-    database = Database(Settings(database_url=env.get("GRIDGOV_DATABASE_URL"),
-                                 data_dir=Path(env["GRIDGOV_DATA_DIR"])).resolved_database_url)
+    _, database = open_world(env)
     _seed(database)
     start, end = MONTH_START, MONTH_START + timedelta(days=30)
     now = end
@@ -122,8 +119,7 @@ def _figures(env: dict[str, str], backend: str) -> list[Figure]:
 def _flows(env: dict[str, str], backend: str) -> Figure:
     """Whole whistles through the service: start, summon, two report-ins and results, outcome
     with ratings, close — eight transactions each."""
-    settings = Settings(database_url=env.get("GRIDGOV_DATABASE_URL"), data_dir=Path(env["GRIDGOV_DATA_DIR"]))
-    database = Database(settings.resolved_database_url)
+    settings, database = open_world(env)
     with database.read() as db:
         principals = {u.username: auth.principal_for(db, u) for u in db.scalars(select(User))}
     start_in = WhistleStartIn(situation_code="YJ03", title="树木倒伏", description="大风导致树木倒伏压住线路",

@@ -18,6 +18,9 @@ from pathlib import Path
 import httpx2 as httpx
 import psycopg
 
+from gridgov.config import Settings
+from gridgov.db import Database
+
 GRIDGOV = str(Path(sys.executable).with_name("gridgov"))
 PG_SERVER_URL = os.environ.get("GRIDGOV_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
@@ -31,6 +34,12 @@ def bench_env(data_dir: str, database_url: str | None = None, *, fast_hashing: b
     if database_url:
         env["GRIDGOV_DATABASE_URL"] = database_url
     return env
+
+
+def open_world(env: dict[str, str]) -> tuple[Settings, Database]:
+    """The settings and database of the world `env` points at, for measuring in-process."""
+    settings = Settings(database_url=env.get("GRIDGOV_DATABASE_URL"), data_dir=Path(env["GRIDGOV_DATA_DIR"]))
+    return settings, Database(settings.resolved_database_url)
 
 
 def pg_available() -> bool:

@@ -94,8 +94,8 @@ class ReportWriter:
     def _answer_taken(self, pending: _Pending) -> None:
         report, future = pending
         with self._database.read() as db:
-            case = intake.by_reference(db, report.channel_code, report.reference)
-        if case is None:
+            case_id = intake.case_ids_by_reference(db, {report.key}).get(report.key)
+        if case_id is None:
             future.set_exception(RuntimeError("案件写入被数据库拒绝（唯一约束），且未找到同渠道编号的案件"))
         else:
-            future.set_result(Written(case.id, created=False, event_id=None))
+            future.set_result(Written(case_id, created=False))

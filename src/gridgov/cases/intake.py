@@ -3,6 +3,7 @@
 import math
 import secrets
 import uuid
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -138,20 +139,13 @@ def write(db: Session, *, settings: Settings, reports: Sequence[Placed]) -> list
     table for the whole batch; a (channel, reference) already in the database, or earlier in
     the batch, answers with that case instead (created False)."""
     known = case_ids_by_reference(db, {r.key for r in reports})
-    fresh = []
+    fresh: dict[tuple[str, str], Placed] = {}
     for r in reports:
         if r.key not in known:
-            known[r.key] = None  # written below
-            fresh.append(r)
-    created = {r.key: w for r, w in zip(fresh, _write_new(db, settings=settings, reports=fresh), strict=True)}
-    written, first_ids = [], {}
-    for r in reports:
-        if (new := created.pop(r.key, None)) is not None:
-            first_ids[r.key] = new.case_id
-            written.append(new)
-        else:
-            written.append(Written(known[r.key] or first_ids[r.key], created=False))
-    return written
+            fresh.setdefault(r.key, r)
+    new = dict(zip(fresh, _write_new(db, settings=settings, reports=list(fresh.values())), strict=True))
+    case_ids = known | {key: w.case_id for key, w in new.items()}
+    return [new[r.key] if fresh.get(r.key) is r else Written(case_ids[r.key], created=False) for r in reports]
 
 
 def _write_new(db: Session, *, settings: Settings, reports: Sequence[Placed]) -> list[Written]:
@@ -213,7 +207,7 @@ def by_reference(db: Session, channel: str, reference: str) -> Case | None:
     return db.scalar(select(Case).where(Case.channel_code == channel, Case.channel_ref == reference))
 
 
-def case_ids_by_reference(db: Session, keys: set[tuple[str, str]]) -> dict[tuple[str, str], int | None]:
+def case_ids_by_reference(db: Session, keys: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
     rows = db.execute(select(Case.channel_code, Case.channel_ref, Case.id).where(
         tuple_(Case.channel_code, Case.channel_ref).in_(sorted(keys))))
     return {(channel, reference): case_id for channel, reference, case_id in rows}
@@ -223,8 +217,8 @@ def _numbers(db: Session, reports: Sequence[Placed]) -> list[str]:
     """Year + a 7-digit sequence for each report, unique: each year's counter row is bumped
     once, atomically, by the number of its reports."""
     years = [r.reported_at.year for r in reports]
-    counts = {year: years.count(year) for year in years}
-    taken = {year: next_in_year(db, CaseNumberSequence, year, count=n) - n for year, n in sorted(counts.items())}
+    taken = {year: next_in_year(db, CaseNumberSequence, year, count=n) - n
+             for year, n in sorted(Counter(years).items())}
     numbers = []
     for year in years:
         taken[year] += 1
