@@ -37,6 +37,10 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 PHONE, COMMAND_CENTRE = 375, 1920
+# The whole suite saturates both cores while these run: give pages and assertions the same
+# patience (playwright's expect otherwise gives up after 5 s).
+PATIENCE_MS = 15_000
+expect.set_options(timeout=PATIENCE_MS)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -125,7 +129,7 @@ def new_page(browser: Browser, live_server: LiveServer):
         context.clock.install(time=START)
         contexts.append(context)
         page = context.new_page()
-        page.set_default_timeout(15_000)
+        page.set_default_timeout(PATIENCE_MS)
         return page
 
     yield open_page

@@ -19,7 +19,8 @@ from gridgov.cases.group_commit import ReportWriter
 from gridgov.cases.models import Attachment, Case
 from gridgov.cases.rules import TRANSITIONS, CaseStatus, Grade
 from gridgov.cases.schemas import (
-    AttachmentOut, CaseOut, DuplicateOut, EventOut, ReportAccepted, ReportIn, TransitionIn,
+    AttachmentOut, BatchMoved, BatchTransitionIn, CaseOut, DuplicateOut, EventOut, ReportAccepted, ReportIn,
+    TransitionIn,
 )
 from gridgov.config import Settings
 from gridgov.errors import InvalidInput, NotFound
@@ -180,6 +181,18 @@ def move_case(case_id: int, name: str, body: TransitionIn, db: SessionDep, setti
     _readable(db, principal, case_id)
     case = service.transition(db, settings=settings, principal=principal, case_id=case_id, name=name, data=body)
     return _out(db, settings, case, principal)
+
+
+@router.post("/transitions/{name}", response_model=list[BatchMoved])
+def move_cases(name: str, body: BatchTransitionIn, db: SessionDep, settings: SettingsDep,
+               principal: CurrentPrincipal) -> list[BatchMoved]:
+    """Apply one transition, with the same fields, to up to 500 cases at once (批量签收、批量派遣、
+    批量结案 ...), each named with the version its actor saw: every case moves or none does, and
+    a refusal names the case that stopped the batch (`case_id`, `case_number`)."""
+    moved = service.transition_many(db, settings=settings, principal=principal, name=name,
+                                    cases=[(c.id, c.version) for c in body.cases], data=body,
+                                    conceal_unreadable=True)
+    return [BatchMoved(id=c.id, number=c.number, status=c.status, version=c.version) for c in moved]
 
 
 @router.post("/{case_id}/attachments", response_model=AttachmentOut, status_code=201)

@@ -18,7 +18,9 @@ from gridgov.audit.rules import Actor
 from gridgov.calendar import service as calendar_service
 from gridgov.cases import attachments, clocks
 from gridgov.cases.channels import get_channel
-from gridgov.cases.models import Attachment, Case, CaseClock, CaseEvent, CaseNumberSequence, CaseReporter
+from gridgov.cases.models import (
+    Attachment, Case, CaseClock, CaseEvent, CaseNumberSequence, CaseReporter, Channel,
+)
 from gridgov.cases.rules import OPEN_STATES, CaseStatus, Node, node_limit
 from gridgov.cases.schemas import ReportIn
 from gridgov.catalog import service as catalog
@@ -114,24 +116,44 @@ def apply_report(
 def place_report(db: Session, *, actor: Actor, data: ReportIn, reporter_user_id: int | None = None) -> Placed:
     """Check a report and locate it (reads only): the channel, its reference, the time, the place
     (a point outside the district is refused), the type, the street and community."""
-    channel = get_channel(db, code=data.channel)
-    if channel.requires_reference and not data.channel_ref:
-        raise InvalidInput(f"{channel.name}的报件须带渠道编号", errors=[{"field": "channel_ref", "message": "必填"}])
+    return place_reports(db, actor=actor, reports=[data], reporter_user_id=reporter_user_id)[0]
+
+
+def place_reports(db: Session, *, actor: Actor, reports: Sequence[ReportIn],
+                  reporter_user_id: int | None = None) -> list[Placed]:
+    """`place_report` for many reports, reading the channels, grid, types and units they share
+    once; the first report refused refuses them all."""
     now = clock.utcnow()
-    reported_at = data.reported_at or now
-    if reported_at > now + timedelta(minutes=5):
-        raise InvalidInput("报告时间不能晚于当前时间", errors=[{"field": "reported_at", "message": "在未来"}])
-    place = (grid.locate_code(db, unit_grid_code=data.grid_code) if data.lng is None
-             else grid.locate(db, lng=data.lng, lat=data.lat, crs=data.crs))
-    matter = catalog.get_type(db, code=data.type_code) if data.type_code else None
+    channels: dict[str, Channel] = {}
+    matters: dict[str, MatterTypeVersion] = {}
+    snapshot = grid.grid_snapshot(db) if any(data.lng is not None for data in reports) else None
+    checked = []
+    for data in reports:
+        if data.channel not in channels:
+            channels[data.channel] = get_channel(db, code=data.channel)
+        channel = channels[data.channel]
+        if channel.requires_reference and not data.channel_ref:
+            raise InvalidInput(f"{channel.name}的报件须带渠道编号", errors=[{"field": "channel_ref", "message": "必填"}])
+        reported_at = data.reported_at or now
+        if reported_at > now + timedelta(minutes=5):
+            raise InvalidInput("报告时间不能晚于当前时间", errors=[{"field": "reported_at", "message": "在未来"}])
+        place = (grid.locate_code(db, unit_grid_code=data.grid_code) if data.lng is None
+                 else snapshot.locate(data.lng, data.lat, data.crs))
+        if data.type_code and data.type_code not in matters:
+            matters[data.type_code] = catalog.get_type(db, code=data.type_code)
+        checked.append((data, reported_at, place))
     units = dict(db.execute(select(Unit.code, Unit.id).where(
-        Unit.code.in_((place.street_code, place.community_code)))).all())
-    if len(units) != 2:
-        raise InvalidInput(f"网格 {place.unit_code} 所属的街道或社区不在组织机构中")
-    return Placed(actor=actor, data=data, channel_code=channel.code,
-                  reference=data.channel_ref or uuid.uuid4().hex, reported_at=reported_at, place=place,
-                  street_id=units[place.street_code], community_id=units[place.community_code],
-                  matter=matter, reporter_user_id=reporter_user_id)
+        Unit.code.in_({code for _, _, place in checked for code in (place.street_code, place.community_code)}))).all())
+    placed = []
+    for data, reported_at, place in checked:
+        if place.street_code not in units or place.community_code not in units:
+            raise InvalidInput(f"网格 {place.unit_code} 所属的街道或社区不在组织机构中")
+        placed.append(Placed(
+            actor=actor, data=data, channel_code=channels[data.channel].code,
+            reference=data.channel_ref or uuid.uuid4().hex, reported_at=reported_at, place=place, street_id=units[place.street_code],
+            community_id=units[place.community_code], matter=matters.get(data.type_code or ""),
+            reporter_user_id=reporter_user_id))
+    return placed
 
 
 def write(db: Session, *, settings: Settings, reports: Sequence[Placed]) -> list[Written]:

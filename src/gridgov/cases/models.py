@@ -82,17 +82,18 @@ class Case(Base):
     dispatch_count: Mapped[int] = mapped_column(default=0)
     return_count: Mapped[int] = mapped_column(default=0)
     rework_count: Mapped[int] = mapped_column(default=0)
+    # One transition = one new version. A transition names the version its actor saw and is
+    # checked against the row it locks (SELECT ... FOR UPDATE on PostgreSQL; SQLite's write
+    # transactions run one at a time), so that the loser of a race is refused, never merged.
     version: Mapped[int] = mapped_column(default=1)
-
-    # One transition = one new version, however many flushes it takes: the service sets the
-    # next version itself; every UPDATE still carries WHERE version = <the version read>.
-    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
     reporters: Mapped[list["CaseReporter"]] = relationship(
         back_populates="case", order_by="CaseReporter.id", lazy="selectin",
         foreign_keys="CaseReporter.case_id")
     clocks: Mapped[list["CaseClock"]] = relationship(
         back_populates="case", order_by="CaseClock.id", lazy="selectin")
+    # Loaded when asked for (the lifecycle service loads it with a batch of cases).
+    assignments: Mapped[list["CaseAssignment"]] = relationship(order_by="CaseAssignment.id")
 
 
 class CaseReporter(Base):

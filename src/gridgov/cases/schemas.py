@@ -33,10 +33,9 @@ class ReportIn(BaseModel):
         return self
 
 
-class TransitionIn(BaseModel):
+class TransitionFields(BaseModel):
     """What a transition needs; each transition requires its own fields (see GET /api/v1/cases/transitions)."""
 
-    version: int = Field(ge=1, description="the case version this change is based on")
     reason: str | None = Field(default=None, max_length=2000)
     note: str | None = Field(default=None, max_length=2000)
     result: str | None = Field(default=None, max_length=4000)
@@ -50,6 +49,39 @@ class TransitionIn(BaseModel):
     extra_value: Decimal | None = Field(default=None, gt=0, le=1000)
     extra_unit: LimitUnit | None = None
     approved: bool | None = None
+
+
+class TransitionIn(TransitionFields):
+    """One case's transition, based on the version of the case the actor saw."""
+
+    version: int = Field(ge=1, description="the case version this change is based on")
+
+
+MAX_BATCH = 500
+
+
+class CaseVersion(BaseModel):
+    id: int
+    version: int = Field(ge=1, description="the case version this change is based on")
+
+
+class BatchTransitionIn(TransitionFields):
+    """One transition with the same fields for many cases (批量签收、批量结案 ...): all or none."""
+
+    cases: list[CaseVersion] = Field(min_length=1, max_length=MAX_BATCH)
+
+    @model_validator(mode="after")
+    def _distinct(self) -> "BatchTransitionIn":
+        if len({c.id for c in self.cases}) != len(self.cases):
+            raise ValueError("同一案件在一批中只能出现一次")
+        return self
+
+
+class BatchMoved(BaseModel):
+    id: int
+    number: str
+    status: CaseStatus
+    version: int
 
 
 class ReporterOut(BaseModel):

@@ -1,19 +1,19 @@
-"""Moving a case through its lifecycle: one function, the transition table, one transaction.
+"""Moving cases through their lifecycle: the transition table, one transaction.
 
-`transition` checks the table (state and required fields), the actor (policy, and for
-holder transitions that the actor's unit holds the case), the version the actor saw, then
-applies the transition's own effects, moves the node clocks, and writes the case event and the
-audit event in the same transaction.
+`transition` (one case) and `transition_many` (a batch, all or none) check, for each case,
+the table (state and required fields), the actor (policy, and for holder transitions that the
+actor's unit holds the case), the version the actor saw, then apply the transition's own
+effects, move the node clocks, and write the case event and the audit event in the same
+transaction. A batch reads its cases, and the units, types and duties they share, once.
 """
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session, selectinload
 
 from gridgov import clock
 from gridgov.audit import service as audit
@@ -25,13 +25,14 @@ from gridgov.cases import attachments, clocks, intake
 from gridgov.cases.models import Attachment, Case, CaseAssignment, CaseEvent, ExtensionRequest
 from gridgov.cases.rules import (
     CLOCK_EFFECTS, OPEN_STATES, PREVIOUS, CaseStatus, Grade, Node, Transition,
-    check_transition, next_status, node_limit,
+    check_transition, next_status, node_limit, transition_named,
 )
-from gridgov.cases.schemas import ReportIn, TransitionIn
+from gridgov.cases.schemas import ReportIn, TransitionFields, TransitionIn
 from gridgov.catalog import service as catalog
+from gridgov.catalog.models import MatterTypeVersion
 from gridgov.config import Settings
 from gridgov.errors import (
-    Conflict, IllegalTransition, InvalidInput, NotFound, PermissionDenied, StaleVersion,
+    Conflict, DomainError, IllegalTransition, InvalidInput, NotFound, PermissionDenied, StaleVersion,
 )
 from gridgov.org.models import Unit
 from gridgov.org.rules import UnitKind
@@ -53,84 +54,171 @@ def get_case(db: Session, *, case_id: int) -> Case:
     return case
 
 
+def open_whistles(db: Session, *, case_ids: Collection[int]) -> dict[int, str]:
+    """The number of the whistle open on each of the cases that has one."""
+    return dict(db.execute(select(Whistle.case_id, Whistle.number).where(
+        Whistle.case_id.in_(case_ids), Whistle.status.in_(OPEN_WHISTLE_STATES))).all())
+
+
 def open_whistle_number(db: Session, *, case_id: int) -> str | None:
-    """The number of the whistle open on the case, if any."""
-    return db.scalar(select(Whistle.number).where(Whistle.case_id == case_id,
-                                                  Whistle.status.in_(OPEN_WHISTLE_STATES)).limit(1))
+    return open_whistles(db, case_ids=[case_id]).get(case_id)
 
 
 def target_of(db: Session, case: Case, *, holder_only: bool = False) -> Target:
     """The facts of a case the access policy decides on."""
     if holder_only:
-        unit_ids = [case.holder_unit_id] if case.holder_unit_id else []
+        unit_ids = {case.holder_unit_id} if case.holder_unit_id else set()
     else:
-        unit_ids = list(db.scalars(select(CaseAssignment.unit_id).where(CaseAssignment.case_id == case.id)))
-    paths = tuple(db.scalars(select(Unit.path).where(Unit.id.in_(unit_ids)))) if unit_ids else ()
-    return Target(street_id=case.street_id, community_id=case.community_id, assigned_unit_paths=paths,
+        unit_ids = {assignment.unit_id for assignment in case.assignments}
+    return Target(street_id=case.street_id, community_id=case.community_id,
+                  assigned_unit_paths=tuple(sorted(db.get(Unit, unit_id).path for unit_id in unit_ids)),
                   reporter_user_ids=frozenset(r.user_id for r in case.reporters if r.user_id))
+
+
+@dataclass
+class _Batch:
+    """What the cases moved together share, and what they look up: read once for all of them."""
+
+    db: Session
+    settings: Settings
+    principal: Principal
+    now: datetime
+    calendar: WorkingCalendar
+    open_whistles: dict[int, str]
+    conceal_unreadable: bool
+    # The units the cases name, held here so that the session's (weak) identity map keeps them
+    # for every db.get of the batch.
+    units: list[Unit]
+    case_events: list[dict[str, Any]] = field(default_factory=list)
+    audit_entries: list[audit.Entry] = field(default_factory=list)
+    _memo: dict[tuple, Any] = field(default_factory=dict)
+
+    def _once(self, key: tuple, load: Callable[[], Any]) -> Any:
+        if key not in self._memo:
+            self._memo[key] = load()
+        return self._memo[key]
+
+    def unit(self, code: str) -> Unit:
+        return self._once(("unit", code), lambda: _unit(self.db, code))
+
+    def matter(self, code: str) -> MatterTypeVersion:
+        return self._once(("matter", code), lambda: catalog.get_type(self.db, code=code, at=self.now))
+
+    def duty(self, case: Case) -> catalog.DutyAnswer:
+        return self._once(("duty", case.type_code, case.street_id), lambda: suggest_unit(self.db, case=case))
 
 
 @dataclass
 class _Step:
     """Everything a transition's own effect may read or change."""
 
-    db: Session
-    settings: Settings
+    batch: _Batch
     case: Case
     transition: Transition
     payload: dict[str, Any]
     actor: Actor
-    principal: Principal
-    now: datetime
-    calendar: WorkingCalendar
     target_unit: Unit | None = None
     extension: TimeLimit | None = None
+
+    @property
+    def db(self) -> Session:
+        return self.batch.db
+
+    @property
+    def now(self) -> datetime:
+        return self.batch.now
 
 
 def transition(
     db: Session, *, settings: Settings, principal: Principal, case_id: int, name: str, data: TransitionIn,
 ) -> Case:
     """Apply one transition and commit it with its events."""
-    try:
-        case = apply_transition(db, settings=settings, principal=principal, case_id=case_id, name=name,
-                                data=data)
-        db.commit()
-    except StaleDataError:
-        # Another transaction moved the case after we read it: its UPDATE ... WHERE version matched nothing.
-        db.rollback()
-        raise StaleVersion("案件已被他人同时更新，请刷新后重试") from None
-    return case
+    return transition_many(db, settings=settings, principal=principal, name=name,
+                           cases=[(case_id, data.version)], data=data)[0]
+
+
+def transition_many(
+    db: Session, *, settings: Settings, principal: Principal, name: str, cases: Sequence[tuple[int, int]],
+    data: TransitionFields, conceal_unreadable: bool = False,
+) -> list[Case]:
+    """Apply one transition, with the same fields, to many cases — each named with the version
+    its actor saw — and commit them together: every case moves, or none does, and a refusal
+    names the case that stopped the batch. With `conceal_unreadable` (the API's way), a case
+    the principal may not read is refused as not found rather than forbidden."""
+    moved = _apply_many(db, settings=settings, principal=principal, name=name, cases=cases, data=data,
+                        conceal_unreadable=conceal_unreadable)
+    db.commit()
+    return moved
 
 
 def apply_transition(
     db: Session, *, settings: Settings, principal: Principal, case_id: int, name: str, data: TransitionIn,
 ) -> Case:
     """Apply one transition inside the caller's transaction (other features, such as the
-    whistle, move a case together with their own changes); the caller commits.
+    whistle, move a case together with their own changes); the caller commits."""
+    return _apply_many(db, settings=settings, principal=principal, name=name,
+                       cases=[(case_id, data.version)], data=data)[0]
 
-    Nothing is flushed until the transition is complete: the case row is written once, with
-    its version check, together with its clocks, assignments and event."""
+
+def _apply_many(db: Session, *, settings: Settings, principal: Principal, name: str,
+                cases: Sequence[tuple[int, int]], data: TransitionFields,
+                conceal_unreadable: bool = False) -> list[Case]:
+    """The cases are read afresh and locked, in the order of their ids (two batches never wait
+    on each other crosswise), before their versions are checked. Nothing is flushed until every
+    case has moved; the rows are then written together in one flush."""
+    transition_named(name)  # an unknown transition is refused before any case is read
+    ids = [case_id for case_id, _ in cases]
+    loaded = {case.id: case for case in db.scalars(
+        select(Case).where(Case.id.in_(ids)).order_by(Case.id).with_for_update()
+        .options(selectinload(Case.assignments)).execution_options(populate_existing=True))}
     with db.no_autoflush:
-        return _apply(db, settings=settings, principal=principal, case_id=case_id, name=name, data=data)
+        if missing := [case_id for case_id in ids if case_id not in loaded]:
+            raise NotFound(f"案件 {'、'.join(map(str, missing))} 不存在")
+        batch = _Batch(db, settings, principal, clock.utcnow(),
+                       calendar_service.working_calendar(db, settings=settings),
+                       open_whistles(db, case_ids=ids) if name in BLOCKED_BY_OPEN_WHISTLE else {},
+                       conceal_unreadable,
+                       _units_of(db, loaded.values()))
+        payload = data.model_dump(exclude_none=True, exclude={"version", "cases"}, mode="json")
+        if not payload.get("attachment_ids"):
+            payload.pop("attachment_ids", None)
+        for case_id, version in cases:
+            case = loaded[case_id]
+            try:
+                _apply(batch, case, version=version, name=name, payload=dict(payload))
+            except DomainError as error:
+                if len(cases) > 1:
+                    error.detail = f"案件 {case.number}：{error.detail}"
+                    error.extra |= {"case_id": case.id, "case_number": case.number}
+                raise
+        # Core inserts: the events are only written, never read back in the transaction
+        db.connection().execute(insert(CaseEvent.__table__), batch.case_events)
+        audit.record_many(db, batch.audit_entries)
+        db.flush()
+    return [loaded[case_id] for case_id in ids]
 
 
-def _apply(db: Session, *, settings: Settings, principal: Principal, case_id: int, name: str,
-           data: TransitionIn) -> Case:
-    case = get_case(db, case_id=case_id)
-    if case.version != data.version:
-        raise StaleVersion(f"案件已被他人更新（当前版本 {case.version}，提交所据版本 {data.version}），请刷新后重试")
-    case.version = data.version + 1
-    payload = data.model_dump(exclude_none=True, exclude={"version"}, mode="json")
-    if not payload.get("attachment_ids"):
-        payload.pop("attachment_ids", None)
+def _units_of(db: Session, cases: Iterable[Case]) -> list[Unit]:
+    ids = set()
+    for case in cases:
+        ids |= {case.street_id, case.holder_unit_id} | {assignment.unit_id for assignment in case.assignments}
+    return list(db.scalars(select(Unit).where(Unit.id.in_(ids - {None}))))
+
+
+def _apply(batch: _Batch, case: Case, *, version: int, name: str, payload: dict[str, Any]) -> None:
+    if batch.conceal_unreadable and not decide(batch.principal, Action.CASE_READ, target_of(batch.db, case)).allowed:
+        raise NotFound(f"案件 {case.id} 不存在")
+    if case.version != version:
+        raise StaleVersion(f"案件已被他人更新（当前版本 {case.version}，提交所据版本 {version}），请刷新后重试")
+    case.version = version + 1
     step_transition = check_transition(name, status=CaseStatus(case.status), payload=payload)
-    role = _authorize(db, principal, step_transition, case)
-    if name in BLOCKED_BY_OPEN_WHISTLE and (whistle := open_whistle_number(db, case_id=case.id)):
+    role = _authorize(batch.db, batch.principal, step_transition, case)
+    if whistle := batch.open_whistles.get(case.id):
         raise IllegalTransition(f"案件正在吹哨（{whistle}）协调处置中，吹哨办结或撤销前不能"
                                 f"{step_transition.label}")
+    principal = batch.principal
     actor = Actor(id=principal.user_id, name=principal.username, role=role, unit_id=principal.unit.id)
-    step = _Step(db, settings, case, step_transition, payload, actor, principal, clock.utcnow(),
-                 calendar_service.working_calendar(db, settings=settings))
+    step = _Step(batch, case, step_transition, payload, actor)
     from_status = CaseStatus(case.status)
     EFFECTS[name](step)
     case.status = next_status(step_transition, status=from_status, suspended_from=case.suspended_from)
@@ -138,8 +226,6 @@ def _apply(db: Session, *, settings: Settings, principal: Principal, case_id: in
         case.suspended_from = None
     _move_clocks(step)
     _record(step, from_status)
-    db.flush()
-    return case
 
 
 def _authorize(db: Session, principal: Principal, step: Transition, case: Case) -> str:
@@ -155,7 +241,7 @@ def _authorize(db: Session, principal: Principal, step: Transition, case: Case) 
 
 def _move_clocks(step: _Step) -> None:
     effect = CLOCK_EFFECTS[step.transition.name]
-    case, now, calendar = step.case, step.now, step.calendar
+    case, now, calendar = step.case, step.now, step.batch.calendar
     if effect.pause_all:
         clocks.pause_all(case, now=now, calendar=calendar)
     if effect.resume_all:
@@ -177,15 +263,14 @@ def _record(step: _Step, from_status: CaseStatus) -> None:
     case, actor = step.case, step.actor
     reason = step.payload.get("reason") or step.payload.get("note")
     details = {k: v for k, v in step.payload.items() if k not in ("reason", "note")}
-    step.db.add(CaseEvent(
-        case_id=case.id, transition=step.transition.name, from_status=from_status, to_status=case.status,
-        actor_id=actor.id, actor_name=actor.name, role=actor.role, unit_id=actor.unit_id,
-        target_unit_id=step.target_unit.id if step.target_unit else None, reason=reason,
-        payload=json_safe(details), occurred_at=step.now))
-    audit.record(step.db, actor=actor, action=f"case.{step.transition.name}", object_type="case",
-                 object_id=case.id, before={"status": from_status},
-                 after={"status": case.status, "holder_unit_id": case.holder_unit_id, **details},
-                 reason=reason)
+    step.batch.case_events.append({
+        "case_id": case.id, "transition": step.transition.name, "from_status": from_status,
+        "to_status": case.status, "actor_id": actor.id, "actor_name": actor.name, "role": actor.role,
+        "unit_id": actor.unit_id, "target_unit_id": step.target_unit.id if step.target_unit else None,
+        "reason": reason, "payload": json_safe(details), "occurred_at": step.now})
+    step.batch.audit_entries.append(audit.Entry(
+        actor, f"case.{step.transition.name}", "case", case.id, before={"status": from_status},
+        after={"status": case.status, "holder_unit_id": case.holder_unit_id, **details}, reason=reason))
 
 
 # ---- each transition's own effects -------------------------------------------------------
@@ -199,7 +284,7 @@ def _unit(db: Session, code: str) -> Unit:
 
 
 def _set_type(step: _Step) -> None:
-    matter = catalog.get_type(step.db, code=step.payload["type_code"], at=step.now)
+    matter = step.batch.matter(step.payload["type_code"])
     case = step.case
     case.type_code, case.type_version_id, case.domain, case.urgent = (
         matter.code, matter.id, matter.domain, matter.urgent)
@@ -229,20 +314,19 @@ def _close(step: _Step, kind: str) -> None:
 
 
 def _current_assignment(step: _Step) -> CaseAssignment | None:
-    return step.db.scalar(select(CaseAssignment).where(
-        CaseAssignment.case_id == step.case.id, CaseAssignment.unit_id == step.case.holder_unit_id,
-        CaseAssignment.ended_at.is_(None)).order_by(CaseAssignment.id.desc()).limit(1))
+    return next((a for a in reversed(step.case.assignments)
+                 if a.unit_id == step.case.holder_unit_id and a.ended_at is None), None)
 
 
 def _end_assignments(step: _Step, *, reason: str) -> None:
-    for assignment in step.db.scalars(select(CaseAssignment).where(
-            CaseAssignment.case_id == step.case.id, CaseAssignment.ended_at.is_(None))):
-        assignment.ended_at, assignment.end_reason = step.now, reason
+    for assignment in step.case.assignments:
+        if assignment.ended_at is None:
+            assignment.ended_at, assignment.end_reason = step.now, reason
 
 
 def _assign(step: _Step, unit: Unit, *, depth: int, from_unit_id: int | None) -> None:
-    step.db.add(CaseAssignment(case_id=step.case.id, unit_id=unit.id, from_unit_id=from_unit_id,
-                               depth=depth, assigned_at=step.now))
+    step.case.assignments.append(CaseAssignment(unit_id=unit.id, from_unit_id=from_unit_id, depth=depth,
+                                                assigned_at=step.now))
     step.case.holder_unit_id = unit.id
     step.target_unit = unit
 
@@ -259,7 +343,7 @@ def _merge(step: _Step) -> None:
     into = step.db.get(Case, step.payload["into_case_id"])
     if into is None or into.id == step.case.id or into.status not in OPEN_STATES:
         raise InvalidInput("只能合并到另一个未办结的案件", errors=[{"field": "into_case_id", "message": "无效"}])
-    if not decide(step.principal, step.transition.action, target_of(step.db, into)).allowed:
+    if not decide(step.batch.principal, step.transition.action, target_of(step.db, into)).allowed:
         raise PermissionDenied("无权合并到该案件")
     for reporter in list(step.case.reporters):
         reporter.case_id = into.id
@@ -279,17 +363,17 @@ def _self_handle(step: _Step) -> None:
 
 def _dispatch(step: _Step) -> None:
     case = step.case
-    unit = _unit(step.db, step.payload["unit_code"])
+    unit = step.batch.unit(step.payload["unit_code"])
     if UnitKind(unit.kind) not in DISPATCHABLE_KINDS:
         raise InvalidInput(f"不能派遣给{UnitKind(unit.kind).label}", errors=[{"field": "unit_code", "message": "类型不符"}])
-    suggestion = suggest_unit(step.db, case=case)
+    suggestion = step.batch.duty(case)
     if unit.code != suggestion.unit_code and not step.payload.get("reason"):
         raise InvalidInput(
             f"职责清单建议派往 {suggestion.unit_code}；改派其他单位须说明理由",
             errors=[{"field": "reason", "message": "改派须说明理由"}])
     step.payload["suggested_unit_code"] = suggestion.unit_code
     step.payload["duty_rule"] = suggestion.rule_id
-    matter = catalog.get_type(step.db, code=case.type_code, at=step.now)
+    matter = step.batch.matter(case.type_code)
     case.type_version_id = matter.id
     case.handling_limit_value, case.handling_limit_unit = matter.time_limit.value, matter.time_limit.unit
     case.grade = Grade.L2 if case.grade in (None, Grade.L3) else case.grade
@@ -312,7 +396,7 @@ def _receive(step: _Step) -> None:
 
 def _redispatch(step: _Step) -> None:
     holder = step.db.get(Unit, step.case.holder_unit_id)
-    unit = _unit(step.db, step.payload["unit_code"])
+    unit = step.batch.unit(step.payload["unit_code"])
     below = unit.path.startswith(holder.path) and unit.id != holder.id
     street_holder = UnitKind(holder.kind) in (UnitKind.STREET, UnitKind.SUBCENTRE)
     serves_street = unit.serves_street_id == step.case.street_id and UnitKind(unit.kind) is UnitKind.FIELD_UNIT
@@ -412,8 +496,7 @@ def _force_close(step: _Step) -> None:
 
 def _reopen(step: _Step) -> None:
     case = step.case
-    last = step.db.scalar(select(CaseAssignment).where(CaseAssignment.case_id == case.id)
-                          .order_by(CaseAssignment.id.desc()).limit(1))
+    last = case.assignments[-1] if case.assignments else None
     if last is None or case.handling_limit_value is None:
         raise IllegalTransition("此案件未经派遣处置（如自行处置），不能重新办理")
     case.holder_unit_id = last.unit_id

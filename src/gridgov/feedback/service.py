@@ -13,7 +13,6 @@ from decimal import Decimal
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
 from gridgov import clock
 from gridgov.audit import service as audit
@@ -315,22 +314,17 @@ def decide_callback(db: Session, *, settings: Settings, principal: Principal, ca
     if callback.decision is not None:
         raise FeedbackConflict("此回访已研判")
     now = clock.utcnow()
-    try:
-        if data.reopen:
-            cases.apply_transition(db, settings=settings, principal=principal, case_id=case.id, name="reopen",
-                                   data=TransitionIn(version=data.version,
-                                                     reason=f"回访不满意返工：{data.reason}"))
-        elif case.version != data.version:
-            raise StaleVersion("案件已被他人更新，请刷新后重试")
-        callback.decision = "reopen" if data.reopen else "keep"
-        callback.decided_at, callback.decided_by, callback.decision_reason = now, principal.username, data.reason
-        audit.record(db, actor=_actor(principal, role), action="callback.decide", object_type="case_callback",
-                     object_id=callback.id, after={"case": case.id, "decision": callback.decision},
-                     reason=data.reason)
-        db.commit()
-    except StaleDataError:
-        db.rollback()
-        raise StaleVersion("案件已被他人同时更新，请刷新后重试") from None
+    if data.reopen:
+        cases.apply_transition(db, settings=settings, principal=principal, case_id=case.id, name="reopen",
+                               data=TransitionIn(version=data.version, reason=f"回访不满意返工：{data.reason}"))
+    elif case.version != data.version:
+        raise StaleVersion("案件已被他人更新，请刷新后重试")
+    callback.decision = "reopen" if data.reopen else "keep"
+    callback.decided_at, callback.decided_by, callback.decision_reason = now, principal.username, data.reason
+    audit.record(db, actor=_actor(principal, role), action="callback.decide", object_type="case_callback",
+                 object_id=callback.id, after={"case": case.id, "decision": callback.decision},
+                 reason=data.reason)
+    db.commit()
     return callback
 
 

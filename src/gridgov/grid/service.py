@@ -219,6 +219,16 @@ class GridSnapshot:
     version: int
     index: GridIndex
 
+    def locate(self, lng: float, lat: float, crs: CRS = CRS.GCJ02) -> GridLocation:
+        """See `locate`."""
+        x, y = to_gcj02(float(lng), float(lat), CRS(crs))
+        try:
+            found = self.index.locate(x, y, CRS.GCJ02)
+        except OutsideManagedArea:
+            raise OutsideManagedArea(lng, lat) from None
+        return GridLocation(found.unit_code, found.basic_code, found.community_code,
+                            found.street_code, self.version, x, y)
+
 
 _MAX_CACHED_DATABASES = 4
 _snapshots: "OrderedDict[str, GridSnapshot]" = OrderedDict()
@@ -285,14 +295,7 @@ def locate(db: Session, *, lng: float, lat: float, crs: CRS = CRS.GCJ02) -> Grid
     Raises OutsideManagedArea (422) when it lies in no unit grid, GridNotLoaded (409) when
     no grid has been imported. The returned position is converted to GCJ-02.
     """
-    snapshot = grid_snapshot(db)
-    x, y = to_gcj02(float(lng), float(lat), CRS(crs))
-    try:
-        found = snapshot.index.locate(x, y, CRS.GCJ02)
-    except OutsideManagedArea:
-        raise OutsideManagedArea(lng, lat) from None
-    return GridLocation(found.unit_code, found.basic_code, found.community_code,
-                        found.street_code, snapshot.version, x, y)
+    return grid_snapshot(db).locate(lng, lat, crs)
 
 
 def locate_code(db: Session, *, unit_grid_code: str) -> GridLocation:

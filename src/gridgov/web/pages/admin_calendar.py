@@ -9,11 +9,11 @@ from datetime import date
 
 from fastapi import APIRouter, Request
 
+from gridgov import clock
 from gridgov.auth.policy import Action
 from gridgov.calendar import service
 from gridgov.calendar.models import CalendarOverrideYear
 from gridgov.calendar.sources import library_years
-from gridgov.clock import utcnow
 from gridgov.http import SessionDep, SettingsDep
 from gridgov.web.forms import FormDep, FormState, shown_on
 from gridgov.web.pages.admin import admin_page, done
@@ -29,7 +29,7 @@ MAX_NOTE = 100
 
 
 def _this_year(settings) -> int:
-    return utcnow().astimezone(settings.tz).year
+    return clock.utcnow().astimezone(settings.tz).year
 
 
 def _months(days) -> list[dict]:

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 
 from fastapi import APIRouter, Request
 
+from gridgov import clock
 from gridgov.auth.policy import Action
-from gridgov.clock import utcnow
 from gridgov.http import SessionDep, SettingsDep
 from gridgov.org import excel, service
 from gridgov.org.models import Unit
@@ -50,7 +50,7 @@ def _list_page(request: Request, db, user: WebUser, *, outcome=None, upload: For
     upload = upload or FormState()
     failed = not upload.ok or (outcome is not None and outcome.refused)
     return admin_page(request, "admin/units.html", {
-        "tree": unit_tree(list(service.list_units(db))), "today": utcnow().date(),
+        "tree": unit_tree(list(service.list_units(db))), "today": clock.utcnow().date(),
         "outcome": outcome,
     }, user=user, form=upload, status_code=422 if failed else 200)
 
@@ -87,7 +87,7 @@ def _form_page(request: Request, db, user: WebUser, state: FormState, unit: Unit
 @router.get("/new")
 def new_unit_form(request: Request, db: SessionDep, settings: SettingsDep, parent: str = "",
                   user: WebUser = MANAGE):
-    today = utcnow().astimezone(settings.tz).date().isoformat()
+    today = clock.utcnow().astimezone(settings.tz).date().isoformat()
     return _form_page(request, db, user, FormState(values={"parent_code": parent,
                                                            "valid_from": today}))
 

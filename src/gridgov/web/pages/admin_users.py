@@ -5,12 +5,12 @@ its audit event)."""
 from fastapi import APIRouter, Request
 from sqlalchemy import select
 
+from gridgov import clock
 from gridgov.auth import service
 from gridgov.auth.models import User
 from gridgov.auth.policy import ROLE_UNIT_KINDS, Action, Role
 from gridgov.auth.rules import is_locked
 from gridgov.auth.schemas import UserIn, UserPatch
-from gridgov.clock import utcnow
 from gridgov.http import SessionDep, SettingsDep
 from gridgov.org import service as org
 from gridgov.org.models import Unit
@@ -53,7 +53,7 @@ def _row(user: User, now) -> dict:
 @router.get("")
 def list_users(request: Request, db: SessionDep, unit: str = "", role: str = "",
                active: str = "", locked: str = "", user: WebUser = MANAGE):
-    now = utcnow()
+    now = clock.utcnow()
     unit_code = unit if unit and db.scalar(select(Unit.id).where(Unit.code == unit)) else None
     rows = [_row(account, now) for account in service.list_users(db, unit_code=unit_code)]
     if role:
@@ -114,7 +114,7 @@ def _edit_page(request: Request, db, user: WebUser, account: User, state: FormSt
     password_form = password_form or FormState()
     failed = not (state.ok and password_form.ok)
     return admin_page(request, "admin/user_edit.html", {
-        "account": account, "locked": is_locked(account.locked_until, utcnow()),
+        "account": account, "locked": is_locked(account.locked_until, clock.utcnow()),
         "unit_kind": UnitKind(account.unit.kind), "role_choices": _role_choices(),
         "chosen_roles": _roles(state.values.get("roles", "")), "active_options": ACTIVE_OPTIONS,
         "password_form": password_form,

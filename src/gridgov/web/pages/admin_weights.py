@@ -5,9 +5,9 @@ from decimal import Decimal, InvalidOperation
 
 from fastapi import APIRouter, Request
 
+from gridgov import clock
 from gridgov.assessment import rules, service
 from gridgov.auth.policy import Action
-from gridgov.clock import utcnow
 from gridgov.http import SessionDep, SettingsDep
 from gridgov.org.rules import UnitKind
 from gridgov.web.forms import FormDep, FormState, shown_on
@@ -34,7 +34,7 @@ def _kind(text: str) -> UnitKind:
 
 
 def _next_month(settings) -> str:
-    today = utcnow().astimezone(settings.tz).date()
+    today = clock.utcnow().astimezone(settings.tz).date()
     return f"{today.year + today.month // 12}-{today.month % 12 + 1:02d}"
 
 
