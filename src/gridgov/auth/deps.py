@@ -52,20 +52,19 @@ def _resolve_principal(request: Request, db: Session, settings: Settings, csrf_t
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise NotAuthenticated("Authorization 头的格式应为：Bearer <token>")
-        record = service.resolve_token(db, settings=settings, token=token.strip(),
-                                       kinds={TokenKind.ACCESS, TokenKind.INTEGRATION})
+        caller = service.resolve_caller(db, settings=settings, token=token.strip(),
+                                        kinds={TokenKind.ACCESS, TokenKind.INTEGRATION})
     elif cookie := request.cookies.get(SESSION_COOKIE):
-        record = service.resolve_token(db, settings=settings, token=cookie, kinds={TokenKind.WEB})
+        caller = service.resolve_caller(db, settings=settings, token=cookie, kinds={TokenKind.WEB})
         if request.method not in SAFE_METHODS and not (
-            csrf_token and hmac.compare_digest(csrf_token, record.csrf_token or "")
+            csrf_token and hmac.compare_digest(csrf_token, caller.csrf_token or "")
         ):
             raise PermissionDenied("缺少或错误的 CSRF 令牌，请刷新页面后重试")
     else:
         raise NotAuthenticated("请先登录")
-    principal = service.principal_for(db, record.user)
-    request.state.principal = principal
-    request.state.token_id = record.id
-    return principal
+    request.state.principal = caller.principal
+    request.state.token_id = caller.token_id
+    return caller.principal
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]

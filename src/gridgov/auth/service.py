@@ -4,6 +4,7 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -23,6 +24,7 @@ from gridgov.clock import utcnow
 from gridgov.config import Settings
 from gridgov.errors import AccountLocked, Conflict, InvalidInput, NotAuthenticated, NotFound
 from gridgov.org import service as org
+from gridgov.org.models import Unit
 from gridgov.org.rules import UnitKind
 
 
@@ -31,8 +33,9 @@ def actor_for(user: User, role: Role | None) -> Actor:
 
 
 def principal_for(db: Session, user: User) -> Principal:
+    unit = user.unit
     return Principal(user_id=user.id, username=user.username, roles=user.roles,
-                     unit=org.unit_ref(db, user.unit))
+                     unit=org.unit_ref(db, unit_id=unit.id, kind=unit.kind, path=unit.path))
 
 
 def user_snapshot(user: User) -> dict:
@@ -179,16 +182,35 @@ def issue_token(
     return token, record
 
 
-def resolve_token(db: Session, *, settings: Settings, token: str, kinds: set[TokenKind]) -> ApiToken:
-    """The live token record for a presented token, or NotAuthenticated."""
-    record = db.scalar(select(ApiToken).where(ApiToken.digest == _digest(settings, token)))
-    if record is None or TokenKind(record.kind) not in kinds:
+@dataclass(frozen=True)
+class Caller:
+    """Who presented a live token: the principal it stands for, the token's id and (web
+    sessions) its CSRF token."""
+
+    principal: Principal
+    token_id: int
+    csrf_token: str | None
+
+
+def resolve_caller(db: Session, *, settings: Settings, token: str, kinds: set[TokenKind]) -> Caller:
+    """The caller behind a presented token, or NotAuthenticated. Every request does this, so it
+    reads columns, not entities: three small queries, a tenth of what loading them costs."""
+    row = db.execute(
+        select(ApiToken.id, ApiToken.kind, ApiToken.csrf_token, ApiToken.expires_at, ApiToken.revoked_at,
+               User.id.label("user_id"), User.username, User.active, Unit.id.label("unit_id"),
+               Unit.kind.label("unit_kind"), Unit.path)
+        .join(User, User.id == ApiToken.user_id).join(Unit, Unit.id == User.unit_id)
+        .where(ApiToken.digest == _digest(settings, token))).first()
+    if row is None or TokenKind(row.kind) not in kinds:
         raise NotAuthenticated("凭证无效")
-    if not token_usable(record.expires_at, record.revoked_at, utcnow()):
+    if not token_usable(row.expires_at, row.revoked_at, utcnow()):
         raise NotAuthenticated("凭证已过期或已撤销，请重新登录")
-    if not record.user.active:
+    if not row.active:
         raise NotAuthenticated("账号已停用")
-    return record
+    roles = frozenset(Role(role) for role in db.scalars(select(UserRole.role).where(UserRole.user_id == row.user_id)))
+    unit = org.unit_ref(db, unit_id=row.unit_id, kind=row.unit_kind, path=row.path)
+    return Caller(Principal(user_id=row.user_id, username=row.username, roles=roles, unit=unit),
+                  token_id=row.id, csrf_token=row.csrf_token)
 
 
 def revoke_token(db: Session, *, actor: Actor, token_id: int) -> ApiToken:

@@ -13,12 +13,11 @@ def running_clock(case: Case, node: Node) -> CaseClock | None:
 
 
 def start(case: Case, node: Node, *, unit_id: int | None, limit: TimeLimit, now: datetime,
-          calendar: WorkingCalendar) -> CaseClock:
-    """A fresh clock for `node`; a clock of the same node still running is finished first."""
+          calendar: WorkingCalendar) -> dict:
+    """The row of a fresh clock for `node`, to insert; a clock of the same node still running
+    is finished first."""
     finish(case, (node,), now=now)
-    clock = CaseClock(**opening(node, unit_id=unit_id, limit=limit, now=now, calendar=calendar))
-    case.clocks.append(clock)
-    return clock
+    return {"case_id": case.id, **opening(node, unit_id=unit_id, limit=limit, now=now, calendar=calendar)}
 
 
 def opening(node: Node, *, unit_id: int | None, limit: TimeLimit, now: datetime,

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Insert, func, insert, literal_column, select, tuple_
+from sqlalchemy import Connection, func, insert, literal_column, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -177,7 +177,7 @@ def _write_new(db: Session, *, settings: Settings, reports: Sequence[Placed]) ->
     calendar = calendar_service.working_calendar(db, settings=settings)
     case_rows = [_case_row(r, number) for r, number in zip(reports, _numbers(db, reports), strict=True)]
     conn = db.connection()  # Core statements: the ORM's per-row bookkeeping is most of an insert's cost
-    ids = conn.scalars(_inserting(Case), case_rows).all()
+    ids = _inserted_ids(conn, Case, case_rows, key="number")
     reporter_rows, clock_rows, event_rows = [], [], []
     for r, case_id in zip(reports, ids, strict=True):
         reporter_rows.append({
@@ -193,7 +193,7 @@ def _write_new(db: Session, *, settings: Settings, reports: Sequence[Placed]) ->
             "payload": {"channel": r.channel_code, "channel_ref": r.reference}, "occurred_at": now})
     conn.execute(insert(CaseReporter.__table__), reporter_rows)
     conn.execute(insert(CaseClock.__table__), clock_rows)
-    event_ids = conn.scalars(_inserting(CaseEvent), event_rows).all()
+    event_ids = _inserted_ids(conn, CaseEvent, event_rows, key="case_id")  # one report event a case
     audit.record_many(db, [audit.Entry(
         r.actor, "case.report", "case", case_id, request_id=r.request_id,
         after={"number": row["number"], "channel": r.channel_code, "channel_ref": r.reference,
@@ -205,10 +205,13 @@ def _write_new(db: Session, *, settings: Settings, reports: Sequence[Placed]) ->
             in zip(ids, event_ids, case_rows, reporter_rows, clock_rows, strict=True)]
 
 
-def _inserting(model: type) -> Insert:
-    """A multi-row INSERT of `model`'s table returning the new ids in the order of the rows."""
+def _inserted_ids(conn: Connection, model: type, rows: list[dict], *, key: str) -> list[int]:
+    """Insert `rows` into `model`'s table with a multi-row INSERT and return the new ids in the
+    order of the rows, matched on `key`, a column unique among them: RETURNING's order is not
+    promised (SQLAlchemy would otherwise insert row by row on SQLite to keep it)."""
     table = model.__table__
-    return insert(table).returning(table.c.id, sort_by_parameter_order=True)
+    new = {value: new_id for value, new_id in conn.execute(insert(table).returning(table.c[key], table.c.id), rows)}
+    return [new[row[key]] for row in rows]
 
 
 def _case_row(r: Placed, number: str) -> dict:

@@ -22,7 +22,9 @@ from gridgov.auth.policy import Action, Principal, Target, decide
 from gridgov.calendar import service as calendar_service
 from gridgov.calendar.rules import TimeLimit, WorkingCalendar
 from gridgov.cases import attachments, clocks, intake
-from gridgov.cases.models import Attachment, Case, CaseAssignment, CaseEvent, ExtensionRequest
+from gridgov.cases.models import (
+    Attachment, Case, CaseAssignment, CaseClock, CaseEvent, CaseReporter, ExtensionRequest,
+)
 from gridgov.cases.rules import (
     CLOCK_EFFECTS, OPEN_STATES, PREVIOUS, CaseStatus, Grade, Node, Transition,
     check_transition, next_status, node_limit, transition_named,
@@ -89,6 +91,9 @@ class _Batch:
     # The units the cases name, held here so that the session's (weak) identity map keeps them
     # for every db.get of the batch.
     units: list[Unit]
+    # Rows only written, never read back by the batch: appended with one Core insert each.
+    new_clocks: list[dict[str, Any]] = field(default_factory=list)
+    new_assignments: list[dict[str, Any]] = field(default_factory=list)
     case_events: list[dict[str, Any]] = field(default_factory=list)
     audit_entries: list[audit.Entry] = field(default_factory=list)
     _memo: dict[tuple, Any] = field(default_factory=dict)
@@ -165,12 +170,20 @@ def _apply_many(db: Session, *, settings: Settings, principal: Principal, name: 
                 conceal_unreadable: bool = False) -> list[Case]:
     """The cases are read afresh and locked, in the order of their ids (two batches never wait
     on each other crosswise), before their versions are checked. Nothing is flushed until every
-    case has moved; the rows are then written together in one flush."""
+    case has moved; the rows are then written together in one flush.
+
+    Of a case's clocks and reporters only what a transition works on is read: the clocks not
+    yet finished, and the reporters with an account (the access policy's concern). New clocks
+    and assignments are inserted, not added to the case's lists; all three lists are expired
+    once the batch is written, so that whoever reads them next reads them whole."""
     transition_named(name)  # an unknown transition is refused before any case is read
     ids = [case_id for case_id, _ in cases]
     loaded = {case.id: case for case in db.scalars(
         select(Case).where(Case.id.in_(ids)).order_by(Case.id).with_for_update()
-        .options(selectinload(Case.assignments)).execution_options(populate_existing=True))}
+        .options(selectinload(Case.assignments),
+                 selectinload(Case.clocks.and_(CaseClock.finished_at.is_(None))),
+                 selectinload(Case.reporters.and_(CaseReporter.user_id.is_not(None))))
+        .execution_options(populate_existing=True))}
     with db.no_autoflush:
         if missing := [case_id for case_id in ids if case_id not in loaded]:
             raise NotFound(f"案件 {'、'.join(map(str, missing))} 不存在")
@@ -191,11 +204,20 @@ def _apply_many(db: Session, *, settings: Settings, principal: Principal, name: 
                     error.detail = f"案件 {case.number}：{error.detail}"
                     error.extra |= {"case_id": case.id, "case_number": case.number}
                 raise
-        # Core inserts: the events are only written, never read back in the transaction
-        db.connection().execute(insert(CaseEvent.__table__), batch.case_events)
-        audit.record_many(db, batch.audit_entries)
+        _insert(db, CaseClock, batch.new_clocks)
+        _insert(db, CaseAssignment, batch.new_assignments)
+        _insert(db, CaseEvent, batch.case_events)
         db.flush()
+        # Last: appending to the audit chain holds its lock (PostgreSQL) until the commit.
+        audit.record_many(db, batch.audit_entries)
+    for case in loaded.values():
+        db.expire(case, ["clocks", "reporters", "assignments"])
     return [loaded[case_id] for case_id in ids]
+
+
+def _insert(db: Session, model: type, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        db.connection().execute(insert(model.__table__), rows)
 
 
 def _units_of(db: Session, cases: Iterable[Case]) -> list[Unit]:
@@ -251,8 +273,9 @@ def _move_clocks(step: _Step) -> None:
                 if case.handling_limit_value is not None else None)
     for node in effect.start:
         unit_id = case.holder_unit_id if node in (Node.RECEIPT, Node.HANDLING) else None
-        clocks.start(case, node, unit_id=unit_id, now=now, calendar=calendar,
-                     limit=node_limit(node, urgent=case.urgent, handling_limit=handling))
+        step.batch.new_clocks.append(clocks.start(
+            case, node, unit_id=unit_id, now=now, calendar=calendar,
+            limit=node_limit(node, urgent=case.urgent, handling_limit=handling)))
     if step.extension is not None:
         running = clocks.running_clock(case, Node.HANDLING)
         if running is not None:
@@ -325,8 +348,8 @@ def _end_assignments(step: _Step, *, reason: str) -> None:
 
 
 def _assign(step: _Step, unit: Unit, *, depth: int, from_unit_id: int | None) -> None:
-    step.case.assignments.append(CaseAssignment(unit_id=unit.id, from_unit_id=from_unit_id, depth=depth,
-                                                assigned_at=step.now))
+    step.batch.new_assignments.append({"case_id": step.case.id, "unit_id": unit.id, "from_unit_id": from_unit_id,
+                                       "depth": depth, "assigned_at": step.now})
     step.case.holder_unit_id = unit.id
     step.target_unit = unit
 
@@ -345,7 +368,7 @@ def _merge(step: _Step) -> None:
         raise InvalidInput("只能合并到另一个未办结的案件", errors=[{"field": "into_case_id", "message": "无效"}])
     if not decide(step.batch.principal, step.transition.action, target_of(step.db, into)).allowed:
         raise PermissionDenied("无权合并到该案件")
-    for reporter in list(step.case.reporters):
+    for reporter in step.db.scalars(select(CaseReporter).where(CaseReporter.case_id == step.case.id)):
         reporter.case_id = into.id
     step.db.flush()
     step.db.expire(into, ["reporters"])

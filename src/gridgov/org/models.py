@@ -5,7 +5,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from gridgov.clock import utcnow
 from gridgov.db import Base
-from gridgov.org.rules import UnitKind, Validity
+from gridgov.org.rules import UnitKind, Validity, path_ids
 
 
 class Unit(Base):
@@ -36,4 +36,4 @@ class Unit(Base):
 
     @property
     def ancestor_ids(self) -> tuple[int, ...]:
-        return tuple(int(part) for part in self.path.strip("/").split("/") if part)
+        return path_ids(self.path)

@@ -12,7 +12,9 @@ from gridgov.audit.rules import Actor
 from gridgov.auth.policy import UnitRef
 from gridgov.errors import InvalidInput, NotFound
 from gridgov.org.models import Unit
-from gridgov.org.rules import UnitKind, child_path, code_problem, parent_problem, validity_problem
+from gridgov.org.rules import (
+    UnitKind, child_path, code_problem, parent_problem, path_ids, validity_problem,
+)
 from gridgov.org.schemas import UnitIn, UnitOut, UnitPatch
 
 
@@ -57,14 +59,12 @@ def list_units(
     return db.scalars(query).all()
 
 
-def unit_ref(db: Session, unit: Unit) -> UnitRef:
+def unit_ref(db: Session, *, unit_id: int, kind: str, path: str) -> UnitRef:
     """The unit as the access policy sees it, with the street and community it belongs to."""
-    ancestors = db.execute(
-        select(Unit.id, Unit.kind).where(Unit.id.in_(unit.ancestor_ids))
-    ).all()
-    by_kind = {UnitKind(kind): unit_id for unit_id, kind in ancestors}
+    ancestors = db.execute(select(Unit.id, Unit.kind).where(Unit.id.in_(path_ids(path)))).all()
+    by_kind = {UnitKind(ancestor_kind): ancestor_id for ancestor_id, ancestor_kind in ancestors}
     return UnitRef(
-        id=unit.id, kind=UnitKind(unit.kind), path=unit.path,
+        id=unit_id, kind=UnitKind(kind), path=path,
         street_id=by_kind.get(UnitKind.STREET), community_id=by_kind.get(UnitKind.COMMUNITY),
     )
 
