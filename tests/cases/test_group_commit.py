@@ -11,7 +11,10 @@ from gridgov.cases import intake
 from gridgov.cases.group_commit import ReportWriter
 from gridgov.cases.models import Case, CaseClock, CaseEvent, CaseReporter
 from gridgov.errors import Conflict
-from tests.cases.flow import placed
+from gridgov.cases.schemas import ReportIn
+from gridgov.grid.rules import OutsideManagedArea
+from gridgov.org.models import Unit
+from tests.cases.flow import DONGHUAMEN, EXPOSED_GARBAGE, placed
 
 
 def _count(world, model) -> int:
@@ -30,11 +33,28 @@ def test_a_batch_writes_every_report_with_its_reporter_clock_event_and_audit_eve
     assert [_count(world, model) for model in (Case, CaseReporter, CaseClock, CaseEvent)] == [5, 5, 5, 5]
     with world.read() as db:
         numbers = [db.get(Case, w.case_id).number for w in written]
+        assert all(db.get(CaseEvent, w.event_id).case_id == w.case_id for w in written)
         audited = list(db.scalars(select(AuditEvent.object_id).where(
             AuditEvent.action == "case.report", AuditEvent.seq > head).order_by(AuditEvent.seq)))
         assert audit.verify(db).intact
     assert numbers == [f"2026000000{i}" for i in range(1, 6)]
     assert audited == [str(w.case_id) for w in written]
+
+
+def test_reports_placed_together_are_located_each_and_refused_together(world, frozen):
+    actor = placed(world, "P-0").actor
+    inside = ReportIn(channel="hotline_12345", channel_ref="P-1", description="道路不洁", lng=DONGHUAMEN[0],
+                      lat=DONGHUAMEN[1])
+    by_grid = ReportIn(channel="special_inspection", description="井盖缺失", grid_code="110101001001001",
+                       type_code=EXPOSED_GARBAGE)
+    with world.read() as db:
+        first, second = intake.place_reports(db, actor=actor, reports=[inside, by_grid])
+        street = db.scalar(select(Unit.id).where(Unit.code == "110101001"))
+        with pytest.raises(OutsideManagedArea):
+            intake.place_reports(db, actor=actor, reports=[inside, inside.model_copy(update={"lng": 116.0})])
+    assert (first.street_id, second.street_id) == (street, street)
+    assert second.place.unit_code == "110101001001001" and second.matter.code == EXPOSED_GARBAGE
+    assert first.reference == "P-1" and len(second.reference) == 32  # a channel without references gets one
 
 
 def test_a_reference_twice_in_one_batch_or_already_known_makes_no_second_case(world, world_settings, frozen):

@@ -142,16 +142,17 @@ def place_reports(db: Session, *, actor: Actor, reports: Sequence[ReportIn],
         if data.type_code and data.type_code not in matters:
             matters[data.type_code] = catalog.get_type(db, code=data.type_code)
         checked.append((data, reported_at, place))
-    units = dict(db.execute(select(Unit.code, Unit.id).where(
-        Unit.code.in_({code for _, _, place in checked for code in (place.street_code, place.community_code)}))).all())
+    codes = {code for _, _, place in checked for code in (place.street_code, place.community_code)}
+    units = dict(db.execute(select(Unit.code, Unit.id).where(Unit.code.in_(codes))).all())
     placed = []
     for data, reported_at, place in checked:
         if place.street_code not in units or place.community_code not in units:
             raise InvalidInput(f"网格 {place.unit_code} 所属的街道或社区不在组织机构中")
         placed.append(Placed(
             actor=actor, data=data, channel_code=channels[data.channel].code,
-            reference=data.channel_ref or uuid.uuid4().hex, reported_at=reported_at, place=place, street_id=units[place.street_code],
-            community_id=units[place.community_code], matter=matters.get(data.type_code or ""),
+            reference=data.channel_ref or uuid.uuid4().hex, reported_at=reported_at, place=place,
+            street_id=units[place.street_code], community_id=units[place.community_code],
+            matter=matters.get(data.type_code or ""),
             reporter_user_id=reporter_user_id))
     return placed
 

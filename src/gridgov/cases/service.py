@@ -82,7 +82,6 @@ class _Batch:
     """What the cases moved together share, and what they look up: read once for all of them."""
 
     db: Session
-    settings: Settings
     principal: Principal
     now: datetime
     calendar: WorkingCalendar
@@ -187,7 +186,7 @@ def _apply_many(db: Session, *, settings: Settings, principal: Principal, name: 
     with db.no_autoflush:
         if missing := [case_id for case_id in ids if case_id not in loaded]:
             raise NotFound(f"案件 {'、'.join(map(str, missing))} 不存在")
-        batch = _Batch(db, settings, principal, clock.utcnow(),
+        batch = _Batch(db, principal, clock.utcnow(),
                        calendar_service.working_calendar(db, settings=settings),
                        open_whistles(db, case_ids=ids) if name in BLOCKED_BY_OPEN_WHISTLE else {},
                        conceal_unreadable,
