@@ -125,7 +125,7 @@ def _lifecycle_worker(env: dict[str, str], prefix: str, count: int, batch: int, 
                 channel="hotline_12345", channel_ref=f"{prefix}-{i}", description="违建",
                 lng=116.4035, lat=39.9135) for i in range(first, first + batch)])
         with database.write() as db:
-            versions = {w.case_id: w.snapshot.version for w in intake.write(db, settings=settings, reports=placed)}
+            versions = {w.case_id: w.rows.case["version"] for w in intake.write(db, settings=settings, reports=placed)}
             db.commit()
         for username, name, payload in L2_STEPS:
             with database.write() as db:

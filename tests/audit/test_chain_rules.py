@@ -1,6 +1,9 @@
+import json
 from datetime import UTC, datetime
+from decimal import Decimal
 
-from gridgov.audit.rules import GENESIS_HASH, event_hash, verify_chain
+from gridgov.audit.rules import GENESIS_HASH, event_hash, json_safe, verify_chain
+from gridgov.cases.rules import CaseStatus
 
 
 def _chain(n: int) -> list[dict]:
@@ -49,3 +52,13 @@ def test_hash_covers_chinese_text_byte_exactly() -> None:
     a, b = _chain(1)[0], _chain(1)[0]
     b["after"] = {"name": "单位１"}  # full-width digit
     assert event_hash(a) != event_hash(b)
+
+
+def test_json_safe_gives_what_a_json_column_reads_back() -> None:
+    plain = {"status": "filed", "holder_unit_id": 7, "urgent": False, "limit": 1.5, "reason": None}
+    assert json_safe(plain) == json.loads(json.dumps(plain)) and json_safe(plain) is not plain
+    rich = {"status": CaseStatus.FILED, "at": datetime(2026, 1, 1, tzinfo=UTC), "extra": Decimal("2.50"),
+            "ids": (1, 2), 3: "三"}
+    assert json_safe(rich) == {"status": "filed", "at": "2026-01-01 00:00:00+00:00", "extra": "2.50",
+                               "ids": [1, 2], "3": "三"}
+    assert type(json_safe(rich)["status"]) is str and json_safe(None) is None

@@ -74,13 +74,14 @@ def test_the_snapshot_answers_as_the_case_reads_back(world, world_settings, froz
     with world.write() as db:
         [written] = intake.write(db, settings=world_settings, reports=[placed(world, "S-1")])
         db.commit()
+    snapshot = written.snapshot()
     with world.read() as db:
         stored = db.get(Case, written.case_id)
         for column in Case.__table__.columns:
-            if column.key in written.snapshot.__dict__:
-                assert getattr(written.snapshot, column.key) == getattr(stored, column.key), column.key
-        assert [c.deadline_at for c in written.snapshot.clocks] == [c.deadline_at for c in stored.clocks]
-        assert [r.phone for r in written.snapshot.reporters] == [r.phone for r in stored.reporters]
+            if column.key in snapshot.__dict__:
+                assert getattr(snapshot, column.key) == getattr(stored, column.key), column.key
+        assert [c.deadline_at for c in snapshot.clocks] == [c.deadline_at for c in stored.clocks]
+        assert [r.phone for r in snapshot.reporters] == [r.phone for r in stored.reporters]
 
 
 def test_reports_submitted_together_are_committed_together_and_each_is_answered(world, world_settings, frozen):

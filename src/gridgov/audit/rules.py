@@ -97,8 +97,13 @@ SYSTEM_ACTOR = Actor(id=None, name="system", role=None, unit_id=None)
 ANONYMOUS_ACTOR = Actor(id=None, name="anonymous", role=None, unit_id=None)
 
 
+_JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def json_safe(value: Any) -> Any:
     """The value exactly as it will read back from a JSON column (so its hash stays stable)."""
     if value is None:
         return None
+    if type(value) is dict and all(type(k) is str and type(v) in _JSON_SCALARS for k, v in value.items()):
+        return dict(value)  # reads back as it is: no need to write and read it
     return json.loads(json.dumps(value, ensure_ascii=False, default=str))

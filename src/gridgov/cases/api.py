@@ -107,7 +107,7 @@ def report_case(body: ReportIn, request: Request, response: Response, settings: 
                                                            reporter_user_id=reporter)
     written = _report_writer(request).submit(placed) if placed else intake.Written(existing, created=False)
     with database.read() as db:
-        case = written.snapshot or service.get_case(db, case_id=written.case_id)
+        case = written.snapshot() or service.get_case(db, case_id=written.case_id)
         if not written.created:
             response.status_code = status.HTTP_200_OK
         duplicates = _duplicates(db, case) if written.created else []

@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import Connection, func, insert, literal_column, select, tuple_
 from sqlalchemy.exc import IntegrityError
@@ -66,14 +67,29 @@ class Placed:
         return self.channel_code, self.reference
 
 
+class NewRows(NamedTuple):
+    """The rows a new case was written with."""
+
+    case: dict
+    reporter: dict
+    clock: dict
+
+
 @dataclass(frozen=True)
 class Written:
     case_id: int
     created: bool
     event_id: int | None = None  # the new case's report event (photos hang on it)
-    # The new case as written, with its reporter and intake clock: a snapshot outside any
-    # session, enough to answer the reporter without reading the case back.
-    snapshot: Case | None = None
+    rows: NewRows | None = None
+
+    def snapshot(self) -> Case | None:
+        """The new case as written, with its reporter and intake clock, outside any session:
+        enough to answer the reporter without reading the case back. Built when asked, on the
+        asker's thread, not on the writer's."""
+        if self.rows is None:
+            return None
+        case, reporter, clock_row = self.rows
+        return Case(id=self.case_id, **case, reporters=[CaseReporter(**reporter)], clocks=[CaseClock(**clock_row)])
 
 
 def report(
@@ -200,10 +216,8 @@ def _write_new(db: Session, *, settings: Settings, reports: Sequence[Placed]) ->
         after={"number": row["number"], "channel": r.channel_code, "channel_ref": r.reference,
                "unit_grid": r.place.unit_code, "type": row["type_code"]})
         for r, row, case_id in zip(reports, case_rows, ids, strict=True)])
-    return [Written(case_id, True, event_id, Case(id=case_id, **row, reporters=[CaseReporter(**reporter)],
-                                                   clocks=[CaseClock(**clock_row)]))
-            for case_id, event_id, row, reporter, clock_row
-            in zip(ids, event_ids, case_rows, reporter_rows, clock_rows, strict=True)]
+    return [Written(case_id, True, event_id, NewRows(*rows))
+            for case_id, event_id, *rows in zip(ids, event_ids, case_rows, reporter_rows, clock_rows, strict=True)]
 
 
 def _inserted_ids(conn: Connection, model: type, rows: list[dict], *, key: str) -> list[int]:
