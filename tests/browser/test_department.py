@@ -71,3 +71,16 @@ def test_department_receives_returns_and_reports_from_its_workbench(new_page, li
     assert _status(live_server, to_report) == "handled"
     kinds = [a["kind"] for a in department.get(f"/api/v1/cases/{to_report['id']}/attachments").json()]
     assert kinds == ["after"]
+
+
+def test_department_receives_the_cases_it_checks_in_one_go(new_page, live_server) -> None:
+    first, second = (_dispatched_to_d001(live_server) for _ in range(2))
+    page = new_page()
+    sign_in(page, "department")
+    for case in (first, second):
+        page.get_by_label(f"选择 {case['number']}").check()
+    page.get_by_role("button", name="签收所选").click()
+    expect(page).to_have_url("/department?tab=new")
+    for case in (first, second):
+        expect(page.locator(f"#case-{case['id']}")).to_have_count(0)
+        assert _status(live_server, case) == "received"

@@ -93,6 +93,31 @@ def test_receiving_from_the_workbench_moves_the_case_and_writes_one_event(pages,
         "新派件": 0, "退回": 0, "即将超时": 0, "已超时": 0, "处置中": 1}
 
 
+def test_checked_cases_are_received_together_or_not_at_all(pages, api, world, frozen):
+    u = _users(api)
+    first, second = (_dispatched(api, u, f"GD-B{i}", "D001") for i in range(2))
+    department = pages("department")
+    html = department.get("/department").text
+    assert f'value="{first["id"]}:{first["version"]}" form="receive-checked"' in html
+
+    def receive(*cases, **kwargs):
+        return department.post("/department/receive", {"cases": [f"{c['id']}:{c['version']}" for c in cases]},
+                               **kwargs)
+
+    move(api, u["department"], second, "receive")  # by a colleague, meanwhile
+    refused = receive(first, second)
+    assert refused.status_code == 409 and second["number"] in refused.text and 'role="alert"' in refused.text
+    with world.read() as db:
+        assert db.get(Case, first["id"]).status == "dispatched"
+    response = receive(first, follow_redirects=False)
+    assert (response.status_code, response.headers["location"]) == (303, "/department?tab=new")
+    with world.read() as db:
+        assert db.get(Case, first["id"]).status == "received"
+    assert tab_counts(department.get("/department").text)["处置中"] == 2
+    assert department.post("/department/receive", {}).status_code == 422
+    assert department.post("/department/receive", {"cases": "12:x"}).status_code == 422
+
+
 def test_a_case_of_another_department_is_not_listed_and_its_actions_answer_not_found(pages, api, world, frozen):
     u = _users(api)
     others = _dispatched(api, u, "GD-X", "D002-01")

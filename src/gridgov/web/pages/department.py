@@ -11,16 +11,20 @@ from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from gridgov.auth.policy import Action, Principal
-from gridgov.cases import clocks, queries
+from gridgov.cases import clocks, queries, service
 from gridgov.cases.models import Case, CaseAssignment, CaseEvent
 from gridgov.cases.rules import OPEN_STATES, SAME, TRANSITIONS, CaseStatus, Node
+from gridgov.cases.schemas import MAX_BATCH, TransitionFields
 from gridgov.catalog.models import MatterTypeVersion
 from gridgov.config import Settings
+from gridgov.errors import DomainError, InvalidInput
 from gridgov.http import SessionDep, SettingsDep
 from gridgov.org.models import Unit
 from gridgov.whistle import service as whistles
 from gridgov.whistle.models import Whistle, WhistleSummons
 from gridgov.whistle.rules import SummonsStatus
+from gridgov.web.forms import FormDep
+from gridgov.web.redirects import done
 from gridgov.web.session import WebUser, page_for
 from gridgov.web.templating import render
 
@@ -157,7 +161,40 @@ def summons_rows(db: Session, principal: Principal) -> list[SummonsRow]:
 def workbench(request: Request, db: SessionDep, settings: SettingsDep, tab: str = "new",
               part: str | None = None, user: WebUser = DEPARTMENT_USER) -> Response:
     """The inbox; `part=inbox` answers only the tab list (the page refreshes it every 30 s)."""
-    tab = tab if tab in dict(TABS) else "new"
+    return _workbench(request, db, settings, user, tab=tab if tab in dict(TABS) else "new", part=part)
+
+
+@router.post("/department/receive")
+def receive_checked(request: Request, form: FormDep, db: SessionDep, settings: SettingsDep,
+                    user: WebUser = DEPARTMENT_USER) -> Response:
+    """签收所选: the cases checked in the new-cases tab, received together — all or none, and a
+    refusal names the case that stopped them."""
+    try:
+        checked = _checked(form.get("cases"))
+        service.transition_many(db, settings=settings, principal=user.principal, name="receive", cases=checked,
+                                data=TransitionFields(), conceal_unreadable=True)
+    except DomainError as error:
+        db.rollback()
+        return _workbench(request, db, settings, user, tab="new", error=error.detail, status_code=error.status)
+    return done(request, f"{HOME}?tab=new", f"已签收 {len(checked)} 件")
+
+
+def _checked(value: str) -> list[tuple[int, int]]:
+    """The checkboxes' "id:version" values, as the form sends them (comma-joined)."""
+    try:
+        checked = [(int(case_id), int(version)) for case_id, _, version in
+                   (item.partition(":") for item in value.split(",") if item)]
+    except ValueError:
+        raise InvalidInput("所选案件无效，请刷新页面后重试") from None
+    if not checked:
+        raise InvalidInput("请先勾选要签收的案件")
+    if len(checked) > MAX_BATCH:
+        raise InvalidInput(f"一次最多签收 {MAX_BATCH} 件")
+    return checked
+
+
+def _workbench(request: Request, db: Session, settings: Settings, user: WebUser, *, tab: str,
+               part: str | None = None, error: str | None = None, status_code: int = 200) -> Response:
     units = _jurisdiction(db, user.principal)
     unit_ids = {u.id for u in units}
     boxes = inbox_tabs(db, settings=settings, principal=user.principal, unit_ids=unit_ids)
@@ -167,8 +204,8 @@ def workbench(request: Request, db: SessionDep, settings: SettingsDep, tab: str 
     rows = [replace(row, actions=_actions(row.case, depths=depths, may_pass_down=may_pass_down))
             for row in case_rows(db, shown, node_of=_clock_node)]
     context = {"tabs": [(key, label, len(boxes[key])) for key, label in TABS], "tab": tab, "rows": rows,
-               "return_to": HOME}
+               "return_to": HOME, "error": error}
     if part == "inbox":
         return render(request, "department/_inbox.html", context, user=user)
     context["summons"] = summons_rows(db, user.principal)
-    return render(request, "department/workbench.html", context, user=user)
+    return render(request, "department/workbench.html", context, user=user, status_code=status_code)
