@@ -116,6 +116,8 @@ def test_checked_cases_are_received_together_or_not_at_all(pages, api, world, fr
     assert tab_counts(department.get("/department").text)["处置中"] == 2
     assert department.post("/department/receive", {}).status_code == 422
     assert department.post("/department/receive", {"cases": "12:x"}).status_code == 422
+    twice = department.post("/department/receive", {"cases": [f"{second['id']}:9", f"{second['id']}:9"]})
+    assert twice.status_code == 422 and "只能出现一次" in twice.text
 
 
 def test_a_case_of_another_department_is_not_listed_and_its_actions_answer_not_found(pages, api, world, frozen):

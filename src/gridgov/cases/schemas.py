@@ -70,12 +70,6 @@ class BatchTransitionIn(TransitionFields):
 
     cases: list[CaseVersion] = Field(min_length=1, max_length=MAX_BATCH)
 
-    @model_validator(mode="after")
-    def _distinct(self) -> "BatchTransitionIn":
-        if len({c.id for c in self.cases}) != len(self.cases):
-            raise ValueError("同一案件在一批中只能出现一次")
-        return self
-
 
 class BatchMoved(BaseModel):
     id: int

@@ -177,6 +177,8 @@ def _apply_many(db: Session, *, settings: Settings, principal: Principal, name: 
     once the batch is written, so that whoever reads them next reads them whole."""
     transition_named(name)  # an unknown transition is refused before any case is read
     ids = [case_id for case_id, _ in cases]
+    if len(set(ids)) != len(ids):
+        raise InvalidInput("同一案件在一批中只能出现一次", errors=[{"field": "cases", "message": "重复"}])
     loaded = {case.id: case for case in db.scalars(
         select(Case).where(Case.id.in_(ids)).order_by(Case.id).with_for_update()
         .options(selectinload(Case.assignments),
