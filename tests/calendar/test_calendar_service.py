@@ -174,6 +174,24 @@ def test_declaring_a_year_without_any_weekday_holiday_is_refused(database):
     assert audit_actions(database) == ["calendar.override.set"]
 
 
+def test_a_whole_arrangement_is_entered_in_one_transaction_or_not_at_all(database, settings):
+    rest = {day: note for day, (working, note) in OVERRIDES_2027.items() if not working}
+    working = {day: note for day, (is_working, note) in OVERRIDES_2027.items() if is_working}
+    weekends_only = {day: None for day in rest if day.weekday() >= 5}
+    with database.write() as db, pytest.raises(Conflict):  # the declaration fails: nothing stays
+        service.enter_arrangement(db, actor=SYSTEM_ACTOR, year=2027, rest_days=weekends_only,
+                                  working_days=working, declare=True)
+    assert count(database, CalendarOverride) == 0 and audit_actions(database) == []
+    with database.write() as db:
+        service.enter_arrangement(db, actor=SYSTEM_ACTOR, year=2027, rest_days=rest, working_days=working,
+                                  declare=True)
+    assert audit_actions(database) == ["calendar.override.set"] * len(OVERRIDES_2027) + ["calendar.year.declare"]
+    with database.read() as db:
+        assert service.current_revision(db) == 2  # the overrides, then the declaration
+        calendar = service.working_calendar(db, settings=settings)
+    assert not calendar.is_working_day(date(2027, 2, 8)) and calendar.is_working_day(date(2027, 2, 20))
+
+
 def test_declaring_a_year_the_library_covers_is_refused(database):
     with database.write() as db, pytest.raises(Conflict):
         service.declare_year(db, actor=SYSTEM_ACTOR, year=2026)

@@ -10,7 +10,7 @@ override as soon as it is committed, without rebuilding per request.
 
 import threading
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -178,25 +178,50 @@ def year_snapshot(row: CalendarOverrideYear) -> dict:
 def set_override(db: Session, *, actor: Actor, day: date, working: bool,
                  note: str | None = None) -> CalendarOverride:
     """Declare `day` a working day or a rest day (wins over chinese-calendar)."""
-    _check_year(day.year, field="date")
-    note = _clean_note(note)
-    _lock_calendar(db)
-    row = db.get(CalendarOverride, day, populate_existing=True)
-    if row is not None and row.working == working and row.note == note:
-        db.commit()
-        return row
-    before = override_snapshot(row) if row is not None else None
-    if row is None:
-        row = CalendarOverride(day=day)
-        db.add(row)
-    row.working, row.note, row.updated_at = working, note, utcnow()
-    db.flush()
-    _check_declared_year_complete(db, day.year)
-    _bump_revision(db)
-    audit.record(db, actor=actor, action="calendar.override.set", object_type="calendar_override",
-                 object_id=day.isoformat(), before=before, after=override_snapshot(row))
+    [row] = _set_overrides(db, actor=actor, days=[(day, working, note)])
     db.commit()
     return row
+
+
+def enter_arrangement(db: Session, *, actor: Actor, year: int, rest_days: Mapping[date, str | None],
+                      working_days: Mapping[date, str | None], declare: bool) -> None:
+    """A year's official arrangement — its rest days, its make-up working days and, if asked,
+    the declaration that the year is complete — in one transaction: entered as a whole or not
+    at all, each day still its own audited change."""
+    _set_overrides(db, actor=actor, days=[
+        *((day, False, note) for day, note in sorted(rest_days.items())),
+        *((day, True, note) for day, note in sorted(working_days.items()))])
+    if declare:
+        _declare(db, actor=actor, year=year, note=None)
+    db.commit()
+
+
+def _set_overrides(db: Session, *, actor: Actor,
+                   days: Sequence[tuple[date, bool, str | None]]) -> list[CalendarOverride]:
+    for day, _, _ in days:
+        _check_year(day.year, field="date")
+    _lock_calendar(db)
+    rows, changed_years = [], set()
+    for day, working, raw_note in days:
+        note = _clean_note(raw_note)
+        row = db.get(CalendarOverride, day, populate_existing=True)
+        rows.append(row)
+        if row is not None and row.working == working and row.note == note:
+            continue
+        before = override_snapshot(row) if row is not None else None
+        if row is None:
+            row = rows[-1] = CalendarOverride(day=day)
+            db.add(row)
+        row.working, row.note, row.updated_at = working, note, utcnow()
+        audit.record(db, actor=actor, action="calendar.override.set", object_type="calendar_override",
+                     object_id=day.isoformat(), before=before, after=override_snapshot(row))
+        changed_years.add(day.year)
+    db.flush()
+    for year in sorted(changed_years):
+        _check_declared_year_complete(db, year)
+    if changed_years:
+        _bump_revision(db)
+    return rows
 
 
 def delete_override(db: Session, *, actor: Actor, day: date) -> None:
@@ -223,6 +248,12 @@ def declare_year(db: Session, *, actor: Actor, year: int,
     overrides contain no rest day on a Monday–Friday: every year has official holidays, so such
     a year is not entered yet and would silently count as a plain Mon–Fri year.
     """
+    row = _declare(db, actor=actor, year=year, note=note)
+    db.commit()
+    return row
+
+
+def _declare(db: Session, *, actor: Actor, year: int, note: str | None) -> CalendarOverrideYear:
     _check_year(year, field="year")
     if year in library_years():
         raise Conflict(f"{year} 年的节假日安排已由 chinese-calendar 提供，无需声明；"
@@ -231,7 +262,6 @@ def declare_year(db: Session, *, actor: Actor, year: int,
     _lock_calendar(db)
     row = db.get(CalendarOverrideYear, year, populate_existing=True)
     if row is not None and row.note == note:
-        db.commit()
         return row
     if row is None:
         if problem := _incomplete_year_problem(db, year):
@@ -246,7 +276,6 @@ def declare_year(db: Session, *, actor: Actor, year: int,
     _bump_revision(db)
     audit.record(db, actor=actor, action="calendar.year.declare", object_type="calendar_year",
                  object_id=year, before=before, after=year_snapshot(row))
-    db.commit()
     return row
 
 

@@ -156,9 +156,8 @@ def _arrangement_problems(db, year: int, rest: dict, working: dict, declare: boo
 @router.post("/arrangement")
 def enter_arrangement(request: Request, form: FormDep, db: SessionDep, settings: SettingsDep,
                       user: WebUser = MANAGE):
-    """A year's official arrangement at once: every day is checked first; then rest days, then
-    make-up days are set (so a declared year never loses its holidays on the way), then the
-    year is declared if asked — each day one audited change, as with single days."""
+    """A year's official arrangement at once: every day is checked first, then the whole
+    arrangement (and the declaration, if asked) is entered in one transaction."""
     year = _year_of(form, settings)
     declare = form.get("declare") == "true"
     state = FormState(values={"rest_days": form.get("rest_days"),
@@ -169,13 +168,9 @@ def enter_arrangement(request: Request, form: FormDep, db: SessionDep, settings:
     if state.ok:
         _arrangement_problems(db, year, rest, working, declare, state)
     if state.ok:
-        actor = user.acting(Action.CONFIG_MANAGE).actor
         with shown_on(state, db):
-            for days, is_working in ((rest, False), (working, True)):
-                for day, note in sorted(days.items()):
-                    service.set_override(db, actor=actor, day=day, working=is_working, note=note)
-            if declare:
-                service.declare_year(db, actor=actor, year=year)
+            service.enter_arrangement(db, actor=user.acting(Action.CONFIG_MANAGE).actor, year=year,
+                                      rest_days=rest, working_days=working, declare=declare)
             return done(f"/admin/calendar?year={year}", "declared" if declare else "arranged")
     return _page(request, db, settings, user, year, arrangement=state)
 
