@@ -64,7 +64,7 @@ def sign_in_for_session(
 def sign_out(request: Request, principal: CurrentPrincipal, db: SessionDep) -> Response:
     """End the current session or revoke the bearer token used for this request."""
     record = service.revoke_token(db, actor=service.actor_for(db.get(User, principal.user_id), None),
-                                  token_id=request.state.token_id)
+                                  token_id=request.state.caller.token_id)
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
     if record.kind == TokenKind.WEB:
         response.delete_cookie(SESSION_COOKIE, path="/")

@@ -63,7 +63,7 @@ def _resolve_principal(request: Request, db: Session, settings: Settings, csrf_t
     else:
         raise NotAuthenticated("请先登录")
     request.state.principal = caller.principal
-    request.state.token_id = caller.token_id
+    request.state.caller = caller
     return caller.principal
 
 

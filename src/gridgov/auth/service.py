@@ -184,21 +184,26 @@ def issue_token(
 
 @dataclass(frozen=True)
 class Caller:
-    """Who presented a live token: the principal it stands for, the token's id and (web
-    sessions) its CSRF token."""
+    """Who presented a live token: the principal it stands for, the token (its id, kind and,
+    for web sessions, CSRF token), and the names a page shows of the user and their unit."""
 
     principal: Principal
     token_id: int
+    kind: TokenKind
     csrf_token: str | None
+    display_name: str
+    unit_code: str
+    unit_name: str
 
 
 def resolve_caller(db: Session, *, settings: Settings, token: str, kinds: set[TokenKind]) -> Caller:
     """The caller behind a presented token, or NotAuthenticated. Every request does this, so it
-    reads columns, not entities: three small queries, a tenth of what loading them costs."""
+    reads columns, not entities: three small queries."""
     row = db.execute(
         select(ApiToken.id, ApiToken.kind, ApiToken.csrf_token, ApiToken.expires_at, ApiToken.revoked_at,
-               User.id.label("user_id"), User.username, User.active, Unit.id.label("unit_id"),
-               Unit.kind.label("unit_kind"), Unit.path)
+               User.id.label("user_id"), User.username, User.display_name, User.active,
+               Unit.id.label("unit_id"), Unit.kind.label("unit_kind"), Unit.path, Unit.code.label("unit_code"),
+               Unit.name.label("unit_name"))
         .join(User, User.id == ApiToken.user_id).join(Unit, Unit.id == User.unit_id)
         .where(ApiToken.digest == _digest(settings, token))).first()
     if row is None or TokenKind(row.kind) not in kinds:
@@ -210,7 +215,8 @@ def resolve_caller(db: Session, *, settings: Settings, token: str, kinds: set[To
     roles = frozenset(Role(role) for role in db.scalars(select(UserRole.role).where(UserRole.user_id == row.user_id)))
     unit = org.unit_ref(db, unit_id=row.unit_id, kind=row.unit_kind, path=row.path)
     return Caller(Principal(user_id=row.user_id, username=row.username, roles=roles, unit=unit),
-                  token_id=row.id, csrf_token=row.csrf_token)
+                  token_id=row.id, kind=TokenKind(row.kind), csrf_token=row.csrf_token,
+                  display_name=row.display_name, unit_code=row.unit_code, unit_name=row.unit_name)
 
 
 def revoke_token(db: Session, *, actor: Actor, token_id: int) -> ApiToken:

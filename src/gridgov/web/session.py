@@ -6,11 +6,10 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from gridgov.auth.deps import SESSION_COOKIE, Authorization, current_principal, presented_csrf_token
-from gridgov.auth.models import ApiToken
 from gridgov.auth.policy import Action, Principal, Role, Target, decide
 from gridgov.auth.rules import TokenKind
 from gridgov.errors import DomainError, NotAuthenticated, PermissionDenied
-from gridgov.http import SessionDep, SettingsDep
+from gridgov.http import SettingsDep
 
 
 @dataclass(frozen=True)
@@ -37,29 +36,26 @@ class WebUser:
         return Authorization(self.principal, decision.role)
 
 
-def web_user(request: Request, db: SessionDep,
-             principal: Annotated[Principal, Depends(current_principal)]) -> WebUser:
-    record = db.get(ApiToken, request.state.token_id)
-    if record is None or record.kind != TokenKind.WEB:
+def web_user(request: Request, principal: Annotated[Principal, Depends(current_principal)]) -> WebUser:
+    caller = request.state.caller
+    if caller.kind is not TokenKind.WEB:
         raise NotAuthenticated("页面须通过登录页登录")
-    user = record.user
-    return WebUser(principal=principal, username=user.username, display_name=user.display_name,
-                   unit_code=user.unit.code, unit_name=user.unit.name,
-                   csrf_token=record.csrf_token or "")
+    return WebUser(principal=principal, username=principal.username, display_name=caller.display_name,
+                   unit_code=caller.unit_code, unit_name=caller.unit_name, csrf_token=caller.csrf_token or "")
 
 
 async def _maybe_csrf(request: Request) -> str | None:
     return await presented_csrf_token(request) if request.cookies.get(SESSION_COOKIE) else None
 
 
-def optional_web_user(request: Request, db: SessionDep, settings: SettingsDep,
+def optional_web_user(request: Request, settings: SettingsDep,
                       csrf_token: Annotated[str | None, Depends(_maybe_csrf)]) -> WebUser | None:
     """The signed-in user if there is a valid session, else None (for public pages)."""
     if not request.cookies.get(SESSION_COOKIE):
         return None
     try:
         principal = current_principal(request, settings, csrf_token)
-        return web_user(request, db, principal)
+        return web_user(request, principal)
     except DomainError:
         return None
 

@@ -66,7 +66,7 @@ def login(request: Request, form: FormDep, db: SessionDep, settings: SettingsDep
 @router.post("/logout")
 def logout(user: WebUserDep, request: Request, db: SessionDep) -> Response:
     service.revoke_token(db, actor=service.actor_for(db.get(User, user.principal.user_id), None),
-                         token_id=request.state.token_id)
+                         token_id=request.state.caller.token_id)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
