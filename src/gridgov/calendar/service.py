@@ -201,7 +201,7 @@ def _set_overrides(db: Session, *, actor: Actor,
     for day, _, _ in days:
         _check_year(day.year, field="date")
     _lock_calendar(db)
-    rows, changed_years = [], set()
+    rows, changed_years, events = [], set(), []
     for day, working, raw_note in days:
         note = _clean_note(raw_note)
         row = db.get(CalendarOverride, day, populate_existing=True)
@@ -213,14 +213,15 @@ def _set_overrides(db: Session, *, actor: Actor,
             row = rows[-1] = CalendarOverride(day=day)
             db.add(row)
         row.working, row.note, row.updated_at = working, note, utcnow()
-        audit.record(db, actor=actor, action="calendar.override.set", object_type="calendar_override",
-                     object_id=day.isoformat(), before=before, after=override_snapshot(row))
+        events.append(audit.Entry(actor, "calendar.override.set", "calendar_override", day.isoformat(),
+                                  before=before, after=override_snapshot(row)))
         changed_years.add(day.year)
     db.flush()
     for year in sorted(changed_years):
         _check_declared_year_complete(db, year)
     if changed_years:
         _bump_revision(db)
+    audit.record_many(db, events)
     return rows
 
 
