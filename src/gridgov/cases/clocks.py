@@ -22,7 +22,7 @@ def start(case: Case, node: Node, *, unit_id: int | None, limit: TimeLimit, now:
 
 def opening(node: Node, *, unit_id: int | None, limit: TimeLimit, now: datetime,
             calendar: WorkingCalendar) -> dict:
-    """The columns of a clock that starts now (for a CaseClock, or a row of a bulk insert)."""
+    """The columns of a clock that starts now, as a row to insert."""
     return {"node": node, "unit_id": unit_id, "limit_value": limit.value, "limit_unit": limit.unit,
             "started_at": now, "deadline_at": calendar.deadline(now, limit), "extended": False}
 

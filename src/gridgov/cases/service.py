@@ -29,7 +29,7 @@ from gridgov.cases.rules import (
     CLOCK_EFFECTS, OPEN_STATES, PREVIOUS, CaseStatus, Grade, Node, Transition,
     check_transition, next_status, node_limit, transition_named,
 )
-from gridgov.cases.schemas import ReportIn, TransitionFields, TransitionIn
+from gridgov.cases.schemas import MAX_BATCH, ReportIn, TransitionFields, TransitionIn
 from gridgov.catalog import service as catalog
 from gridgov.catalog.models import MatterTypeVersion
 from gridgov.config import Settings
@@ -177,6 +177,8 @@ def _apply_many(db: Session, *, settings: Settings, principal: Principal, name: 
     once the batch is written, so that whoever reads them next reads them whole."""
     transition_named(name)  # an unknown transition is refused before any case is read
     ids = [case_id for case_id, _ in cases]
+    if len(ids) > MAX_BATCH:
+        raise InvalidInput(f"一批最多 {MAX_BATCH} 件", errors=[{"field": "cases", "message": "过多"}])
     if len(set(ids)) != len(ids):
         raise InvalidInput("同一案件在一批中只能出现一次", errors=[{"field": "cases", "message": "重复"}])
     loaded = {case.id: case for case in db.scalars(

@@ -5,7 +5,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from gridgov.clock import utcnow
 from gridgov.db import Base
-from gridgov.org.rules import UnitKind, Validity, path_ids
+from gridgov.org.rules import UnitKind, Validity
 
 
 class Unit(Base):
@@ -33,7 +33,3 @@ class Unit(Base):
     @property
     def validity(self) -> Validity:
         return Validity(self.valid_from, self.valid_to)
-
-    @property
-    def ancestor_ids(self) -> tuple[int, ...]:
-        return path_ids(self.path)

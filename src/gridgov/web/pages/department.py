@@ -14,7 +14,7 @@ from gridgov.auth.policy import Action, Principal
 from gridgov.cases import clocks, queries, service
 from gridgov.cases.models import Case, CaseAssignment, CaseEvent
 from gridgov.cases.rules import OPEN_STATES, SAME, TRANSITIONS, CaseStatus, Node
-from gridgov.cases.schemas import MAX_BATCH, TransitionFields
+from gridgov.cases.schemas import TransitionFields
 from gridgov.catalog.models import MatterTypeVersion
 from gridgov.config import Settings
 from gridgov.errors import DomainError, InvalidInput
@@ -188,8 +188,6 @@ def _checked(value: str) -> list[tuple[int, int]]:
         raise InvalidInput("所选案件无效，请刷新页面后重试") from None
     if not checked:
         raise InvalidInput("请先勾选要签收的案件")
-    if len(checked) > MAX_BATCH:
-        raise InvalidInput(f"一次最多签收 {MAX_BATCH} 件")
     return checked
 
 
