@@ -34,8 +34,14 @@ LIFECYCLE_BATCH = 100
 OVERDUE_CASES = 600_000
 
 
+def _processes(backend: str) -> int:
+    """Server or writer processes on each backend: SQLite writes one transaction at a time,
+    PostgreSQL takes writers side by side (one per core here)."""
+    return 1 if backend == "sqlite" else 2
+
+
 def _intake_http(env: dict[str, str], backend: str) -> list[Figure]:
-    server, base = start_server(env, workers=1 if backend == "sqlite" else 2)
+    server, base = start_server(env, workers=_processes(backend))
     try:
         wait_healthy(base, time.perf_counter())
         token = httpx.post(f"{base}/api/v1/auth/token",
@@ -85,10 +91,9 @@ L2_STEPS = [("intake", "file", {"type_code": "E010101"}), ("dispatcher", "dispat
 def _lifecycles(env: dict[str, str], backend: str) -> list[Figure]:
     """Whole L2 lifecycles through the service layer: one case at a time (what each click
     costs), and in batches as a unit's staff move a page of their queue at once (批量), in as
-    many processes as the intake bench serves with (PostgreSQL takes writers side by side;
-    SQLite writes one transaction at a time)."""
+    many processes as the intake bench serves with."""
     one_by_one = _lifecycle_rate(env, LIFECYCLES_ONE_BY_ONE, batch=1, workers=1)
-    workers = 1 if backend == "sqlite" else 2
+    workers = _processes(backend)
     batched = _lifecycle_rate(env, LIFECYCLES_BATCHED // workers, batch=LIFECYCLE_BATCH, workers=workers)
     return [Figure(f"cases.l2_lifecycles_{backend}", batched, "per s",
                    f">= 500 per s ({LIFECYCLE_BATCH} a batch, {workers} process{'es' if workers > 1 else ''})",
