@@ -35,13 +35,19 @@ OVERDUE_CASES = 600_000
 
 
 def _processes(backend: str) -> int:
-    """Server or writer processes on each backend: SQLite writes one transaction at a time,
+    """Writer processes for lifecycles on each backend: SQLite writes one transaction at a time,
     PostgreSQL takes writers side by side (one per core here)."""
     return 1 if backend == "sqlite" else 2
 
 
+# Server processes for the intake bench, one per core on both backends: a report's work is done
+# by its process's writer thread in batches, and a batch holds SQLite's write lock only for
+# its write, so two processes overlap everything else.
+INTAKE_WORKERS = 2
+
+
 def _intake_http(env: dict[str, str], backend: str) -> list[Figure]:
-    server, base = start_server(env, workers=_processes(backend))
+    server, base = start_server(env, workers=INTAKE_WORKERS)
     try:
         wait_healthy(base, time.perf_counter())
         token = httpx.post(f"{base}/api/v1/auth/token",
@@ -91,7 +97,7 @@ L2_STEPS = [("intake", "file", {"type_code": "E010101"}), ("dispatcher", "dispat
 def _lifecycles(env: dict[str, str], backend: str) -> list[Figure]:
     """Whole L2 lifecycles through the service layer: one case at a time (what each click
     costs), and in batches as a unit's staff move a page of their queue at once (批量), in as
-    many processes as the intake bench serves with."""
+    many processes as the backend takes writers side by side."""
     one_by_one = _lifecycle_rate(env, LIFECYCLES_ONE_BY_ONE, batch=1, workers=1)
     workers = _processes(backend)
     batched = _lifecycle_rate(env, LIFECYCLES_BATCHED // workers, batch=LIFECYCLE_BATCH, workers=workers)

@@ -1,6 +1,8 @@
 """Load generator for the intake bench, run as its own process so it does not share the
 server's CPU time slices inside one interpreter: POSTs N reports at a fixed concurrency and
-prints {"throughput": reports/s, "p50_ms": …, "p99_ms": …, "errors": …} as JSON.
+prints {"throughput": reports/s, "p50_ms": …, "p99_ms": …, "errors": …} as JSON. A warm-up of
+WARMUP reports goes first, unmeasured, as wrk's does: a server process builds its grid index
+and fills its pools on its first requests, once in its life, not once per report.
 
 Like wrk, each client is one keep-alive HTTP/1.1 connection written and read with plain
 asyncio streams: a general-purpose client library costs several milliseconds of CPU per
@@ -33,7 +35,15 @@ async def _response_status(reader: asyncio.StreamReader) -> int:
     return int(lines[0].split(" ", 2)[1])
 
 
+WARMUP = 200
+
+
 async def main(base: str, token: str, total: int, concurrency: int, run: str) -> dict:
+    await _load(base, token, WARMUP, concurrency, f"{run}-warmup")
+    return await _load(base, token, total, concurrency, run)
+
+
+async def _load(base: str, token: str, total: int, concurrency: int, run: str) -> dict:
     rng = random.Random(7)
     points = [cell.polygon.representative_point() for cell in demo_grid() if cell.level is GridLevel.UNIT]
     url = urlsplit(base)

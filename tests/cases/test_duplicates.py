@@ -4,7 +4,7 @@ from sqlalchemy import event, insert, select
 
 from gridgov.cases import intake
 from gridgov.cases.models import Case
-from tests.cases.flow import placed
+from tests.cases.flow import EXPOSED_GARBAGE, ILLEGAL_STRUCTURE, placed
 
 
 def test_the_duplicate_search_walks_the_map_box_not_every_open_case_of_the_week(world, world_settings, frozen):
@@ -41,3 +41,23 @@ def test_the_duplicate_search_walks_the_map_box_not_every_open_case_of_the_week(
             conn.exec_driver_sql("ANALYZE cases")
             plan = " ".join(row[0] for row in conn.exec_driver_sql(f"EXPLAIN {statement}", parameters))
     assert "ix_cases_lat_lng" in plan, plan
+
+
+def test_duplicates_found_together_are_those_each_case_finds_alone(world, world_settings, frozen):
+    """One query serves many cases (padded to a power of two with probes matching nothing):
+    each case gets what its own search would give, typed or not, wherever it lies."""
+    with world.write() as db:
+        written = intake.write(db, settings=world_settings, reports=[placed(world, f"T-{i}") for i in range(6)])
+        db.commit()
+    with world.write() as db:
+        first, second, _, afar, *_ = (db.get(Case, w.case_id) for w in written)
+        first.type_code, first.domain = ILLEGAL_STRUCTURE, "市容环境"
+        second.type_code, second.domain = EXPOSED_GARBAGE, "宣传广告"  # neither's type nor domain
+        afar.lat, afar.lng = afar.lat + 0.01, afar.lng + 0.01  # ~1.4 km away: no neighbours
+        db.commit()
+    with world.read() as db:
+        cases = [db.get(Case, w.case_id) for w in written][:5]  # five: padded to eight probes
+        together = intake.likely_duplicates_each(db, cases=cases)
+        alone = [intake.likely_duplicates(db, case=case) for case in cases]
+    assert together == alone
+    assert [len(found) for found in together] == [3, 3, 4, 0, 4]

@@ -1,16 +1,20 @@
 """Intake's batched write and group commit: many reports, one transaction, each answered on its own."""
 
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 
 import pytest
 from sqlalchemy import func, select
 
 from gridgov.audit import service as audit
 from gridgov.audit.models import AuditEvent
+from gridgov.auth import service as auth
+from gridgov.auth.deps import Credential
+from gridgov.auth.models import User
+from gridgov.auth.rules import TokenKind
 from gridgov.cases import intake
-from gridgov.cases.group_commit import ReportWriter
+from gridgov.cases.group_commit import ReportWriter, Submission
 from gridgov.cases.models import Case, CaseClock, CaseEvent, CaseReporter
-from gridgov.errors import Conflict
+from gridgov.errors import Conflict, NotAuthenticated, PermissionDenied
 from gridgov.cases.schemas import ReportIn
 from gridgov.grid.rules import OutsideManagedArea
 from gridgov.org.models import Unit
@@ -84,9 +88,31 @@ def test_the_snapshot_answers_as_the_case_reads_back(world, world_settings, froz
         assert [r.phone for r in snapshot.reporters] == [r.phone for r in stored.reporters]
 
 
+def _credential(world, settings, username: str = "intake") -> Credential:
+    with world.write() as db:
+        user = db.scalar(select(User).where(User.username == username))
+        token, _ = auth.issue_token(db, settings=settings, actor=auth.actor_for(user, None), user=user,
+                                    kind=TokenKind.ACCESS, lifetime=None)
+        db.commit()
+    return Credential(token, frozenset({TokenKind.ACCESS, TokenKind.INTEGRATION}))
+
+
+def _submission(credential: Credential, ref: str | None, **changes) -> Submission:
+    return Submission(credential, ReportIn(**{
+        "channel": "hotline_12345", "channel_ref": ref, "description": "道路不洁", "lng": DONGHUAMEN[0],
+        "lat": DONGHUAMEN[1], "reporter_name": "张三", "reporter_phone": "13800000000"} | changes))
+
+
+def _served(writer: ReportWriter, submissions: list[Submission]) -> list:
+    """Serve the submissions as one batch; each one's answer, or the problem it was refused with."""
+    batch = [(submission, Future()) for submission in submissions]
+    writer._serve(batch)
+    return [future.exception(timeout=5) or future.result() for _, future in batch]
+
+
 def test_reports_submitted_together_are_committed_together_and_each_is_answered(world, world_settings, frozen):
     writer = ReportWriter(world, world_settings)
-    reports = [placed(world, f"G-{i}") for i in range(40)]
+    credential = _credential(world, world_settings)
     commits = []
     original = writer._commit
 
@@ -95,51 +121,67 @@ def test_reports_submitted_together_are_committed_together_and_each_is_answered(
         return original(batch)
 
     writer._commit = counting_commit
-    with ThreadPoolExecutor(max_workers=20) as pool:
-        written = list(pool.map(writer.submit, reports))
-    assert all(w.created for w in written) and len({w.case_id for w in written}) == 40
+    futures = [writer.submit(_submission(credential, f"G-{i}")) for i in range(40)]
+    answers = [future.result(timeout=10) for future in futures]
+    assert all(a.created for a in answers) and len({a.case.id for a in answers}) == 40
     assert sum(commits) == 40 and len(commits) < 40  # some reports shared a transaction
+    assert {a.case.channel_ref for a in answers} == {f"G-{i}" for i in range(40)}
     with world.read() as db:
-        refs = {db.get(Case, w.case_id).channel_ref for w in written}
         assert audit.verify(db).intact
-    assert refs == {f"G-{i}" for i in range(40)}
+    assert answers[-1].likely_duplicates  # the same place: the earlier reports are suggested
+
+
+def test_each_report_of_a_batch_is_refused_or_answered_on_its_own(world, world_settings, frozen):
+    """A bad token, a role that may not report, a point outside the district: each refuses its
+    own report only; the rest of the batch is written, a retry answers with its case."""
+    writer = ReportWriter(world, world_settings)
+    intake_staff, field_staff = _credential(world, world_settings), _credential(world, world_settings, "fieldunit")
+    [known] = _served(writer, [_submission(intake_staff, "K-1")])
+    answers = _served(writer, [
+        _submission(intake_staff, "N-1"),
+        _submission(Credential("not-a-token", intake_staff.kinds), "N-2"),
+        _submission(field_staff, "N-3"),
+        _submission(intake_staff, "N-4", lng=116.0),
+        _submission(intake_staff, "K-1"),
+        _submission(intake_staff, "N-1"),
+    ])
+    created, bad_token, wrong_role, outside, retry, repeated = answers
+    assert created.created and created.case.channel_ref == "N-1"
+    assert isinstance(bad_token, NotAuthenticated) and isinstance(wrong_role, PermissionDenied)
+    assert isinstance(outside, OutsideManagedArea)
+    assert (retry.created, retry.case.id) == (False, known.case.id)
+    assert (repeated.created, repeated.case.id) == (False, created.case.id)
+    assert _count(world, Case) == 2 and _count(world, CaseEvent) == 2
 
 
 def test_a_batch_refused_by_the_database_is_written_report_by_report(world, world_settings, frozen,
                                                                      monkeypatch):
-    """Another process wrote one of the batch's references between the batch's check and its
+    """Another process wrote one of the batch's references between the batch's checks and its
     insert: the other reports are still written, and that one answers with the existing case."""
     writer = ReportWriter(world, world_settings)
-    taken = placed(world, "R-1")
-    with world.write() as db:
-        [existing] = intake.write(db, settings=world_settings, reports=[taken])
-        db.commit()
+    credential = _credential(world, world_settings)
+    [existing] = _served(writer, [_submission(credential, "R-1")])
     real_lookup, lookups = intake.case_ids_by_reference, []
 
-    def lookup_that_misses_the_first_time(db, keys):
+    def lookup_that_misses_twice(db, keys):  # the batch's check and the write's own
         lookups.append(keys)
-        return {} if len(lookups) == 1 else real_lookup(db, keys)
+        return {} if len(lookups) <= 2 else real_lookup(db, keys)
 
-    monkeypatch.setattr(intake, "case_ids_by_reference", lookup_that_misses_the_first_time)
-    batch = [(taken, Future()), (placed(world, "R-2"), Future())]
-    writer._write(batch)
-    first, second = (future.result(timeout=5) for _, future in batch)
-    assert (first.case_id, first.created) == (existing.case_id, False)
+    monkeypatch.setattr(intake, "case_ids_by_reference", lookup_that_misses_twice)
+    first, second = _served(writer, [_submission(credential, "R-1"), _submission(credential, "R-2")])
+    assert (first.case.id, first.created) == (existing.case.id, False)
     assert second.created and _count(world, Case) == 2
 
 
 def test_an_error_reaches_every_report_of_the_batch_and_nothing_is_written(world, world_settings, frozen,
                                                                            monkeypatch):
     writer = ReportWriter(world, world_settings)
+    credential = _credential(world, world_settings)
 
     def refuse(db, *, settings):
         raise Conflict("2027 年的节假日安排尚未录入")
 
     monkeypatch.setattr(intake.calendar_service, "working_calendar", refuse)
-    batch = [(placed(world, f"E-{i}"), Future()) for i in range(3)]
-    writer._write(batch)
-    for _, future in batch:
-        with pytest.raises(Conflict):
-            future.result(timeout=5)
+    answers = _served(writer, [_submission(credential, f"E-{i}") for i in range(3)])
+    assert all(isinstance(answer, Conflict) for answer in answers)
     assert _count(world, Case) == 0 and _count(world, CaseEvent) == 0
-

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from gridgov.audit.rules import Actor
 from gridgov.auth import service
+from gridgov.auth.service import Caller
 from gridgov.auth.policy import Action, Principal, Role, decide
 from gridgov.auth.rules import TokenKind
 from gridgov.errors import NotAuthenticated, PermissionDenied
@@ -36,32 +37,55 @@ async def presented_csrf_token(request: Request) -> str | None:
     return presented
 
 
-def current_principal(
-    request: Request, settings: SettingsDep,
-    csrf_token: Annotated[str | None, Depends(presented_csrf_token)],
-) -> Principal:
-    """Who is calling, read in a short read session of its own: resolving a caller never holds
-    the request's write transaction (on SQLite, the database's single write lock)."""
-    with request.app.state.database.read() as db:
-        return _resolve_principal(request, db, settings, csrf_token)
+@dataclass(frozen=True)
+class Credential:
+    """What a request presents as who it is, read from its headers without the database: a
+    bearer token (API, integrations) or a web session cookie with the CSRF token it carries."""
+
+    token: str
+    kinds: frozenset[TokenKind]
+    csrf_token: str | None = None
+    csrf_required: bool = False
 
 
-def _resolve_principal(request: Request, db: Session, settings: Settings, csrf_token: str | None) -> Principal:
+def credential_of(request: Request, csrf_token: str | None) -> Credential:
     header = request.headers.get("authorization")
     if header:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise NotAuthenticated("Authorization 头的格式应为：Bearer <token>")
-        caller = service.resolve_caller(db, settings=settings, token=token.strip(),
-                                        kinds={TokenKind.ACCESS, TokenKind.INTEGRATION})
-    elif cookie := request.cookies.get(SESSION_COOKIE):
-        caller = service.resolve_caller(db, settings=settings, token=cookie, kinds={TokenKind.WEB})
-        if request.method not in SAFE_METHODS and not (
-            csrf_token and hmac.compare_digest(csrf_token, caller.csrf_token or "")
-        ):
-            raise PermissionDenied("缺少或错误的 CSRF 令牌，请刷新页面后重试")
-    else:
-        raise NotAuthenticated("请先登录")
+        return Credential(token.strip(), frozenset({TokenKind.ACCESS, TokenKind.INTEGRATION}))
+    if cookie := request.cookies.get(SESSION_COOKIE):
+        return Credential(cookie, frozenset({TokenKind.WEB}), csrf_token,
+                          csrf_required=request.method not in SAFE_METHODS)
+    raise NotAuthenticated("请先登录")
+
+
+async def presented_credential(
+    request: Request, csrf_token: Annotated[str | None, Depends(presented_csrf_token)],
+) -> Credential:
+    """Dependency: the request's credential, not yet checked (see `resolve`)."""
+    return credential_of(request, csrf_token)
+
+
+PresentedCredential = Annotated[Credential, Depends(presented_credential)]
+
+
+def resolve(db: Session, *, settings: Settings, credential: Credential) -> Caller:
+    """The caller behind a credential, or NotAuthenticated / PermissionDenied (CSRF)."""
+    caller = service.resolve_caller(db, settings=settings, token=credential.token, kinds=set(credential.kinds))
+    if credential.csrf_required and not (
+        credential.csrf_token and hmac.compare_digest(credential.csrf_token, caller.csrf_token or "")
+    ):
+        raise PermissionDenied("缺少或错误的 CSRF 令牌，请刷新页面后重试")
+    return caller
+
+
+def current_principal(request: Request, settings: SettingsDep, credential: PresentedCredential) -> Principal:
+    """Who is calling, read in a short read session of its own: resolving a caller never holds
+    the request's write transaction (on SQLite, the database's single write lock)."""
+    with request.app.state.database.read() as db:
+        caller = resolve(db, settings=settings, credential=credential)
     request.state.principal = caller.principal
     request.state.caller = caller
     return caller.principal
@@ -87,10 +111,15 @@ def require(action: Action):
     """Dependency: the caller may perform `action` (on some rows, for row-level actions)."""
 
     def dependency(principal: CurrentPrincipal) -> Authorization:
-        decision = decide(principal, action)
-        if not decision.allowed or decision.role is None:
-            held = "、".join(role.label for role in sorted(principal.roles)) or "无角色"
-            raise PermissionDenied(f"当前角色（{held}）无权执行此操作：{action.value}")
-        return Authorization(principal, decision.role)
+        return authorize(principal, action)
 
     return Depends(dependency)
+
+
+def authorize(principal: Principal, action: Action) -> Authorization:
+    """The principal's authorization for `action` (on some rows), or PermissionDenied."""
+    decision = decide(principal, action)
+    if not decision.allowed or decision.role is None:
+        held = "、".join(role.label for role in sorted(principal.roles)) or "无角色"
+        raise PermissionDenied(f"当前角色（{held}）无权执行此操作：{action.value}")
+    return Authorization(principal, decision.role)

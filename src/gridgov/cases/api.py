@@ -1,5 +1,6 @@
 """Cases: intake from every channel, the transition endpoint, queues, search and attachments."""
 
+import asyncio
 import threading
 from datetime import date
 from typing import Annotated
@@ -11,11 +12,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gridgov import clock
-from gridgov.auth.deps import Authorization, CurrentPrincipal, require
+from gridgov.auth.deps import Authorization, CurrentPrincipal, PresentedCredential, require
 from gridgov.auth.policy import Action, Principal, decide
 from gridgov.calendar import service as calendar_service
-from gridgov.cases import attachments, intake, queries, service, views
-from gridgov.cases.group_commit import ReportWriter
+from gridgov.cases import attachments, queries, service, views
+from gridgov.cases.group_commit import ReportWriter, Submission
 from gridgov.cases.models import Attachment, Case
 from gridgov.cases.rules import TRANSITIONS, CaseStatus, Grade
 from gridgov.cases.schemas import (
@@ -25,6 +26,7 @@ from gridgov.cases.schemas import (
 from gridgov.config import Settings
 from gridgov.errors import InvalidInput, NotFound
 from gridgov.http import SessionDep, SettingsDep
+from gridgov.observability import current_request_id
 from gridgov.org.models import Unit
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases 案件"])
@@ -58,12 +60,6 @@ def _out(db: Session, settings: Settings, case: Case, principal: Principal) -> C
     return views.case_out(db, case, principal=principal, now=clock.utcnow(), calendar=calendar)
 
 
-def _duplicates(db: Session, case: Case) -> list[DuplicateOut]:
-    return [DuplicateOut(id=d.id, number=d.number, status=d.status, type_code=d.type_code,
-                         description=d.description, distance_m=round(d.distance_m, 1), reported_at=d.reported_at)
-            for d in intake.likely_duplicates(db, case=case)]
-
-
 def _readable(db: Session, principal: Principal, case_id: int) -> Case:
     case = service.get_case(db, case_id=case_id)
     if not decide(principal, Action.CASE_READ, service.target_of(db, case)).allowed:
@@ -92,27 +88,17 @@ def _report_writer(request: Request) -> ReportWriter:
 
 
 @router.post("", response_model=ReportAccepted, status_code=status.HTTP_201_CREATED)
-def report_case(body: ReportIn, request: Request, response: Response, settings: SettingsDep,
-                auth: Authorization = require(Action.CASE_REPORT)) -> ReportAccepted:
+async def report_case(body: ReportIn, request: Request, response: Response,
+                      credential: PresentedCredential) -> ReportAccepted:
     """Take a report from any channel. The same (channel, channel_ref) again returns the same case (200).
 
-    The report is checked and located outside any write transaction and written by group
-    commit together with the reports arriving at the same moment (see cases/group_commit.py)."""
-    database = request.app.state.database
-    reporter = auth.principal.user_id if auth.role.value == "public" else None
-    key = (body.channel, body.channel_ref)
-    with database.read() as db:
-        existing = intake.case_ids_by_reference(db, {key}).get(key) if body.channel_ref else None
-        placed = None if existing else intake.place_report(db, actor=auth.actor, data=body,
-                                                           reporter_user_id=reporter)
-    written = _report_writer(request).submit(placed) if placed else intake.Written(existing, created=False)
-    with database.read() as db:
-        case = written.snapshot() or service.get_case(db, case_id=written.case_id)
-        if not written.created:
-            response.status_code = status.HTTP_200_OK
-        duplicates = _duplicates(db, case) if written.created else []
-        return ReportAccepted(case=_out(db, settings, case, auth.principal), created=written.created,
-                              likely_duplicates=duplicates)
+    Checked, located, written and answered together with the reports arriving at the same
+    moment (see cases/group_commit.py); the request itself holds no thread and no session."""
+    submission = Submission(credential, body, current_request_id())
+    accepted = await asyncio.wrap_future(_report_writer(request).submit(submission))
+    if not accepted.created:
+        response.status_code = status.HTTP_200_OK
+    return accepted
 
 
 @router.get("", response_model=CasePage)
@@ -170,7 +156,7 @@ def dispatch_suggestion(case_id: int, db: SessionDep, principal: CurrentPrincipa
 
 @router.get("/{case_id}/duplicates", response_model=list[DuplicateOut])
 def likely_duplicates(case_id: int, db: SessionDep, principal: CurrentPrincipal) -> list[DuplicateOut]:
-    return _duplicates(db, _readable(db, principal, case_id))
+    return views.duplicates_out(db, _readable(db, principal, case_id))
 
 
 @router.post("/{case_id}/transitions/{name}", response_model=CaseOut)

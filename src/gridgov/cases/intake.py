@@ -1,5 +1,6 @@
 """Intake (问题收集): one path for every channel, idempotent on (channel, reference)."""
 
+import functools
 import math
 import secrets
 import uuid
@@ -7,9 +8,13 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from typing import NamedTuple
 
-from sqlalchemy import Connection, func, insert, literal_column, select, tuple_
+from sqlalchemy import (
+    Connection, Float, Integer, Select, String, and_, bindparam, func, insert, literal_column, or_, select, true,
+    union_all,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -27,10 +32,10 @@ from gridgov.cases.schemas import ReportIn
 from gridgov.catalog import service as catalog
 from gridgov.catalog.models import MatterTypeVersion
 from gridgov.config import Settings
-from gridgov.db import next_in_year
-from gridgov.errors import InvalidInput
+from gridgov.db import UTCDateTime, next_in_year
+from gridgov.errors import DomainError, InvalidInput
 from gridgov.grid import service as grid
-from gridgov.grid.service import GridLocation
+from gridgov.grid.service import GridLocation, GridSnapshot
 from gridgov.observability import current_request_id
 from gridgov.org.models import Unit
 
@@ -82,14 +87,22 @@ class Written:
     event_id: int | None = None  # the new case's report event (photos hang on it)
     rows: NewRows | None = None
 
-    def snapshot(self) -> Case | None:
-        """The new case as written, with its reporter and intake clock, outside any session:
-        enough to answer the reporter without reading the case back. Built when asked, on the
-        asker's thread, not on the writer's."""
+    def snapshot(self) -> SimpleNamespace | None:
+        """The new case as written, with its reporter and intake clock: enough to answer the
+        reporter without reading the case back. A plain record with a Case's attributes (every
+        column, reporters, clocks, assignments), not an ORM entity, which would cost ten times
+        as much to build and belong to no session anyway."""
         if self.rows is None:
             return None
         case, reporter, clock_row = self.rows
-        return Case(id=self.case_id, **case, reporters=[CaseReporter(**reporter)], clocks=[CaseClock(**clock_row)])
+        return SimpleNamespace(**_UNSET[Case] | case | {"id": self.case_id}, assignments=[],
+                               reporters=[SimpleNamespace(**_UNSET[CaseReporter] | reporter)],
+                               clocks=[SimpleNamespace(**_UNSET[CaseClock] | clock_row)])
+
+
+# What a column not in the written rows holds: its scalar default, else nothing.
+_UNSET = {model: {column.key: column.default.arg if column.default is not None and column.default.is_scalar else None
+                  for column in model.__table__.columns} for model in (Case, CaseReporter, CaseClock)}
 
 
 def report(
@@ -139,38 +152,88 @@ def place_reports(db: Session, *, actor: Actor, reports: Sequence[ReportIn],
                   reporter_user_id: int | None = None) -> list[Placed]:
     """`place_report` for many reports, reading the channels, grid, types and units they share
     once; the first report refused refuses them all."""
+    placed = place_each(db, [Report(actor, data, reporter_user_id) for data in reports])
+    for outcome in placed:
+        if isinstance(outcome, DomainError):
+            raise outcome
+    return placed
+
+
+class Report(NamedTuple):
+    """A report as its sender gave it, and who sent it."""
+
+    actor: Actor
+    data: ReportIn
+    reporter_user_id: int | None = None
+    request_id: str | None = None
+
+
+def place_each(db: Session, reports: Sequence[Report]) -> list[Placed | DomainError]:
+    """Place each report on its own — each is placed or refused with its own error — reading
+    the channels, grid, types and units the reports share once."""
     now = clock.utcnow()
-    channels: dict[str, Channel] = {}
-    matters: dict[str, MatterTypeVersion] = {}
-    snapshot = grid.grid_snapshot(db) if any(data.lng is not None for data in reports) else None
-    checked = []
-    for data in reports:
-        if data.channel not in channels:
-            channels[data.channel] = get_channel(db, code=data.channel)
-        channel = channels[data.channel]
-        if channel.requires_reference and not data.channel_ref:
-            raise InvalidInput(f"{channel.name}的报件须带渠道编号", errors=[{"field": "channel_ref", "message": "必填"}])
-        reported_at = data.reported_at or now
-        if reported_at > now + timedelta(minutes=5):
-            raise InvalidInput("报告时间不能晚于当前时间", errors=[{"field": "reported_at", "message": "在未来"}])
-        place = (grid.locate_code(db, unit_grid_code=data.grid_code) if data.lng is None
-                 else snapshot.locate(data.lng, data.lat, data.crs))
-        if data.type_code and data.type_code not in matters:
-            matters[data.type_code] = catalog.get_type(db, code=data.type_code)
-        checked.append((data, reported_at, place))
-    codes = {code for _, _, place in checked for code in (place.street_code, place.community_code)}
-    units = dict(db.execute(select(Unit.code, Unit.id).where(Unit.code.in_(codes))).all())
-    placed = []
-    for data, reported_at, place in checked:
+    channels = _memo(lambda code: get_channel(db, code=code))
+    matters = _memo(lambda code: catalog.get_type(db, code=code))
+    snapshot = grid.grid_snapshot(db) if any(r.data.lng is not None for r in reports) else None
+    checked: list[tuple[Report, Channel, datetime, GridLocation] | DomainError] = []
+    for report in reports:
+        try:
+            checked.append(_check(db, report, channels, matters, snapshot, now))
+        except DomainError as refusal:
+            checked.append(refusal)
+    places = [c[3] for c in checked if not isinstance(c, DomainError)]
+    codes = {code for place in places for code in (place.street_code, place.community_code)}
+    units = dict(db.execute(select(Unit.code, Unit.id).where(Unit.code.in_(codes))).all()) if codes else {}
+    placed: list[Placed | DomainError] = []
+    for c in checked:
+        if isinstance(c, DomainError):
+            placed.append(c)
+            continue
+        report, channel, reported_at, place = c
         if place.street_code not in units or place.community_code not in units:
-            raise InvalidInput(f"网格 {place.unit_code} 所属的街道或社区不在组织机构中")
+            placed.append(InvalidInput(f"网格 {place.unit_code} 所属的街道或社区不在组织机构中"))
+            continue
+        data = report.data
         placed.append(Placed(
-            actor=actor, data=data, channel_code=channels[data.channel].code,
+            actor=report.actor, data=data, channel_code=channel.code,
             reference=data.channel_ref or uuid.uuid4().hex, reported_at=reported_at, place=place,
             street_id=units[place.street_code], community_id=units[place.community_code],
-            matter=matters.get(data.type_code or ""),
-            reporter_user_id=reporter_user_id))
+            matter=matters(data.type_code) if data.type_code else None,
+            reporter_user_id=report.reporter_user_id, request_id=report.request_id or current_request_id()))
     return placed
+
+
+def _check(db: Session, report: Report, channels, matters, snapshot: GridSnapshot | None,
+           now: datetime) -> tuple[Report, Channel, datetime, GridLocation]:
+    data = report.data
+    channel = channels(data.channel)
+    if channel.requires_reference and not data.channel_ref:
+        raise InvalidInput(f"{channel.name}的报件须带渠道编号", errors=[{"field": "channel_ref", "message": "必填"}])
+    reported_at = data.reported_at or now
+    if reported_at > now + timedelta(minutes=5):
+        raise InvalidInput("报告时间不能晚于当前时间", errors=[{"field": "reported_at", "message": "在未来"}])
+    place = (grid.locate_code(db, unit_grid_code=data.grid_code) if data.lng is None
+             else snapshot.locate(data.lng, data.lat, data.crs))
+    if data.type_code:
+        matters(data.type_code)
+    return report, channel, reported_at, place
+
+
+def _memo(look_up):
+    """`look_up` remembered per key, refusals included: a batch asks for each channel or type once."""
+    found: dict = {}
+
+    def remembered(key):
+        if key not in found:
+            try:
+                found[key] = look_up(key)
+            except DomainError as refusal:
+                found[key] = refusal
+        if isinstance(found[key], DomainError):
+            raise found[key]
+        return found[key]
+
+    return remembered
 
 
 def write(db: Session, *, settings: Settings, reports: Sequence[Placed]) -> list[Written]:
@@ -192,7 +255,8 @@ def _write_new(db: Session, *, settings: Settings, reports: Sequence[Placed]) ->
         return []
     now = clock.utcnow()
     calendar = calendar_service.working_calendar(db, settings=settings)
-    case_rows = [_case_row(r, number) for r, number in zip(reports, _numbers(db, reports), strict=True)]
+    numbers = _numbers(db, reports)
+    case_rows = [_case_row(r, number) | {"created_at": now} for r, number in zip(reports, numbers, strict=True)]
     conn = db.connection()  # Core statements: the ORM's per-row bookkeeping is most of an insert's cost
     ids = _inserted_ids(conn, Case, case_rows, key="number")
     reporter_rows, clock_rows, event_rows = [], [], []
@@ -248,8 +312,16 @@ def by_reference(db: Session, channel: str, reference: str) -> Case | None:
 
 
 def case_ids_by_reference(db: Session, keys: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
-    rows = db.execute(select(Case.channel_code, Case.channel_ref, Case.id).where(
-        tuple_(Case.channel_code, Case.channel_ref).in_(sorted(keys))))
+    """The cases already made by these (channel, reference) pairs. Asked channel by channel
+    (`channel = x AND reference IN (...)`): one range of the unique index each, where a list of
+    pairs makes PostgreSQL plan an OR of index scans, one per pair."""
+    references: dict[str, list[str]] = {}
+    for channel, reference in sorted(keys):
+        references.setdefault(channel, []).append(reference)
+    if not references:
+        return {}
+    rows = db.execute(select(Case.channel_code, Case.channel_ref, Case.id).where(or_(*(
+        and_(Case.channel_code == channel, Case.channel_ref.in_(refs)) for channel, refs in references.items()))))
     return {(channel, reference): case_id for channel, reference, case_id in rows}
 
 
@@ -289,34 +361,78 @@ class Duplicate:
     distance_m: float
 
 
-DUPLICATE_CANDIDATES = 200  # the most recent open cases in the box are enough to rank
+DUPLICATE_CANDIDATES = 200  # the most recent open cases in each box are enough to rank
 
 
 def likely_duplicates(db: Session, *, case: Case, limit: int = 5) -> list[Duplicate]:
-    """Open cases nearby, reported in the last week, of the same type or domain (or untyped),
-    the same type first, then the nearest."""
+    """Open cases nearby, reported in the week before it, of the same type or domain (or
+    untyped), the same type first, then the nearest, then the newest."""
+    return likely_duplicates_each(db, cases=[case], limit=limit)[0]
+
+
+def likely_duplicates_each(db: Session, *, cases: Sequence[Case], limit: int = 5) -> list[list[Duplicate]]:
+    """`likely_duplicates` of each case, found with one query for all of them: each case's map
+    box, week and type joined against the open cases."""
+    if not cases:
+        return []
     lat_span = DUPLICATE_RADIUS_M / _METRES_PER_DEGREE_LAT
-    lng_span = lat_span / math.cos(math.radians(case.lat))
-    in_box = Case.lat.between(case.lat - lat_span, case.lat + lat_span)
-    if db.get_bind().dialect.name == "sqlite":
+    params = {}
+    for index, case in enumerate(cases):
+        lng_span = lat_span / math.cos(math.radians(case.lat))
+        params |= {f"{name}_{index}": value for name, value in zip(_PROBE, (
+            index, case.id, case.lat - lat_span, case.lat + lat_span, case.lng - lng_span, case.lng + lng_span,
+            case.reported_at - DUPLICATE_WINDOW, case.type_code, case.domain), strict=True)}
+    probes = 1 << (len(cases) - 1).bit_length()  # a statement per power of two, compiled once
+    params |= {f"{name}_{index}": None for name in _PROBE for index in range(len(cases), probes)}
+    ranked: list[list[tuple[bool, float, int]]] = [[] for _ in cases]
+    for probe, found_id, type_code, lng, lat in db.execute(_duplicates_query(probes, db.get_bind().dialect.name),
+                                                           params):
+        case = cases[probe]
+        distance = distance_m(case.lng, case.lat, lng, lat)
+        if distance <= DUPLICATE_RADIUS_M:
+            ranked[probe].append((type_code != case.type_code, distance, -found_id))
+    chosen = [sorted(nearby)[:limit] for nearby in ranked]
+    # Only the few chosen are read in full: most candidates are ranked on four columns.
+    wanted = {-negated_id for best in chosen for _, _, negated_id in best}
+    found = {r.id: r for r in db.execute(select(
+        Case.id, Case.number, Case.status, Case.type_code, Case.description, Case.reported_at).where(
+        Case.id.in_(wanted)))} if wanted else {}
+    return [[Duplicate(r.id, r.number, CaseStatus(r.status), r.type_code, r.description, r.reported_at, distance)
+             for _, distance, negated_id in best for r in [found[-negated_id]]] for best in chosen]
+
+
+_PROBE = {"probe": Integer, "case_id": Integer, "lat_lo": Float, "lat_hi": Float, "lng_lo": Float, "lng_hi": Float,
+          "since": UTCDateTime(), "type_code": String, "domain": String}
+
+
+@functools.cache
+def _duplicates_query(probes: int, dialect: str) -> Select:
+    """The open cases in each probe's box and week, of its type or domain, the most recent
+    `DUPLICATE_CANDIDATES` of each; probes are rows of bound parameters (unused ones all NULL,
+    matching nothing), so that the statement is built and compiled once per size."""
+    rows = union_all(*(select(*(bindparam(f"{name}_{index}", type_=type_).label(name)
+                                for name, type_ in _PROBE.items())) for index in range(probes))).cte("probes")
+    in_box = Case.lat.between(rows.c.lat_lo, rows.c.lat_hi)
+    if dialect == "sqlite":
         # Without fresh statistics SQLite's planner prefers the (status, reported_at) index and
         # walks every open case of the week (30 ms at 20,000 of them); the map box is the
         # selective part (0.5 ms), and likelihood() says so.
         in_box = func.likelihood(in_box, literal_column("0.001"))
-    query = select(Case.id, Case.number, Case.status, Case.type_code, Case.description, Case.reported_at,
-                   Case.lng, Case.lat).where(
-        Case.id != case.id,
-        Case.status.in_(OPEN_STATES),
-        Case.reported_at >= case.reported_at - DUPLICATE_WINDOW,
+    near = and_(
         in_box,
-        Case.lng.between(case.lng - lng_span, case.lng + lng_span),
+        Case.lng.between(rows.c.lng_lo, rows.c.lng_hi),
+        Case.id != func.coalesce(rows.c.case_id, -1),
+        Case.status.in_(OPEN_STATES),
+        Case.reported_at >= rows.c.since,
+        rows.c.type_code.is_(None) | (Case.type_code == rows.c.type_code) | (Case.domain == rows.c.domain)
+        | Case.type_code.is_(None),
     )
-    if case.type_code is not None:
-        query = query.where((Case.type_code == case.type_code) | (Case.domain == case.domain)
-                            | Case.type_code.is_(None))
-    rows = db.execute(query.order_by(Case.reported_at.desc()).limit(DUPLICATE_CANDIDATES))
-    nearby = [Duplicate(r.id, r.number, CaseStatus(r.status), r.type_code, r.description, r.reported_at,
-                        distance_m(case.lng, case.lat, r.lng, r.lat)) for r in rows]
-    nearby = [d for d in nearby if d.distance_m <= DUPLICATE_RADIUS_M]
-    nearby.sort(key=lambda d: (d.type_code != case.type_code, d.distance_m))
-    return nearby[:limit]
+    columns = (Case.id, Case.type_code, Case.lng, Case.lat)
+    if dialect == "postgresql":
+        # A lateral subquery per probe: an index range scan of its own box, whatever the
+        # statistics of a fast-growing table say (a stale estimate joins every open case).
+        nearby = select(*columns).where(near).order_by(Case.reported_at.desc()).limit(DUPLICATE_CANDIDATES).lateral()
+        return select(rows.c.probe, nearby).join_from(rows, nearby, true())
+    recent_first = func.row_number().over(partition_by=rows.c.probe, order_by=Case.reported_at.desc())
+    candidates = select(rows.c.probe, *columns, recent_first.label("rank")).join_from(rows, Case, near).subquery()
+    return select(*(c for c in candidates.c if c.key != "rank")).where(candidates.c.rank <= DUPLICATE_CANDIDATES)

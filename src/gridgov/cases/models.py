@@ -49,7 +49,7 @@ class Case(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(16), unique=True)
     tracking_code: Mapped[str] = mapped_column(String(16), unique=True)
-    channel_code: Mapped[str] = mapped_column(ForeignKey("channels.code"), index=True)
+    channel_code: Mapped[str] = mapped_column(ForeignKey("channels.code"))  # led by uq_cases_channel_ref
     channel_ref: Mapped[str] = mapped_column(String(64))
     reported_at: Mapped[datetime] = mapped_column(index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

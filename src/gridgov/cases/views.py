@@ -1,5 +1,6 @@
 """Cases as their readers see them: personal data masked unless the policy allows it."""
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select
@@ -10,7 +11,8 @@ from gridgov.calendar.rules import WorkingCalendar
 from gridgov.cases import clocks
 from gridgov.cases.models import Case, CaseEvent
 from gridgov.cases.rules import TRANSITIONS, CaseStatus
-from gridgov.cases.schemas import CaseOut, ClockOut, EventOut, PublicCaseOut, ReporterOut
+from gridgov.cases.intake import likely_duplicates_each
+from gridgov.cases.schemas import CaseOut, ClockOut, DuplicateOut, EventOut, PublicCaseOut, ReporterOut
 from gridgov.cases.service import target_of
 from gridgov.org.models import Unit
 
@@ -23,10 +25,22 @@ def _codes(db: Session, ids: set[int | None]) -> dict[int, str]:
 def case_out(db: Session, case: Case, *, principal: Principal | None, now: datetime,
              calendar: WorkingCalendar) -> CaseOut:
     """principal None: a trusted internal caller (personal data shown)."""
+    return cases_out(db, [(case, principal)], now=now, calendar=calendar)[0]
+
+
+def cases_out(db: Session, cases: Sequence[tuple[Case, Principal | None]], *, now: datetime,
+              calendar: WorkingCalendar) -> list[CaseOut]:
+    """`case_out` for many cases, each as its reader sees it, with one read of the units they name."""
+    codes = _codes(db, {unit_id for case, _ in cases for unit_id in (
+        case.community_id, case.street_id, case.holder_unit_id, case.responsible_unit_id,
+        *(c.unit_id for c in case.clocks))})
+    return [_case_out(db, case, principal, codes, now, calendar) for case, principal in cases]
+
+
+def _case_out(db: Session, case: Case, principal: Principal | None, codes: dict[int, str], now: datetime,
+              calendar: WorkingCalendar) -> CaseOut:
     show_personal = principal is None or decide(
         principal, Action.PERSONAL_DATA_READ, target_of(db, case)).allowed
-    codes = _codes(db, {case.community_id, case.street_id, case.holder_unit_id, case.responsible_unit_id,
-                        *(c.unit_id for c in case.clocks)})
     reporters = [
         ReporterOut(name=r.name if show_personal else mask_name(r.name),
                     phone=r.phone if show_personal else mask_phone(r.phone),
@@ -52,6 +66,17 @@ def case_out(db: Session, case: Case, *, principal: Principal | None, now: datet
         reported_at=case.reported_at, closed_at=case.closed_at, close_kind=case.close_kind,
         version=case.version, reporters=reporters, clocks=clock_views,
     )
+
+
+def duplicates_out(db: Session, case: Case) -> list[DuplicateOut]:
+    return duplicates_each(db, [case])[0]
+
+
+def duplicates_each(db: Session, cases: Sequence[Case]) -> list[list[DuplicateOut]]:
+    """Each case's likely duplicates, found with one query."""
+    return [[DuplicateOut(id=d.id, number=d.number, status=d.status, type_code=d.type_code, description=d.description,
+                          distance_m=round(d.distance_m, 1), reported_at=d.reported_at) for d in found]
+            for found in likely_duplicates_each(db, cases=cases)]
 
 
 def events_out(db: Session, case: Case) -> list[EventOut]:

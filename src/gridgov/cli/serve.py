@@ -11,7 +11,7 @@ from gridgov.observability import configure_logging
 def serve(
     host: str = typer.Option("127.0.0.1", help="监听地址"),
     port: int = typer.Option(8000, help="端口"),
-    workers: int = typer.Option(1, help="进程数（SQLite 建议 1）"),
+    workers: int = typer.Option(1, help="进程数（每核一个；SQLite 亦可多进程，写入按批串行）"),
 ) -> None:
     """启动 Web 界面和 API。"""
     settings = get_settings()

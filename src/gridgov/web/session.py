@@ -5,7 +5,9 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from gridgov.auth.deps import SESSION_COOKIE, Authorization, current_principal, presented_csrf_token
+from gridgov.auth.deps import (
+    SESSION_COOKIE, Authorization, credential_of, current_principal, presented_csrf_token,
+)
 from gridgov.auth.policy import Action, Principal, Role, Target, decide
 from gridgov.auth.rules import TokenKind
 from gridgov.errors import DomainError, NotAuthenticated, PermissionDenied
@@ -54,7 +56,7 @@ def optional_web_user(request: Request, settings: SettingsDep,
     if not request.cookies.get(SESSION_COOKIE):
         return None
     try:
-        principal = current_principal(request, settings, csrf_token)
+        principal = current_principal(request, settings, credential_of(request, csrf_token))
         return web_user(request, principal)
     except DomainError:
         return None
