@@ -81,7 +81,8 @@ def test_a_whistle_with_two_departments_through_to_the_street_ratings(new_page, 
     row = street.get_by_role("row").filter(has_text=case["number"]).first
     expect(row).to_be_visible()
     screenshots(street, "street")
-    row.get_by_role("link", name="吹哨").click()
+    with street.expect_navigation():  # until "load": htmx listens for the select's change only then
+        row.get_by_role("link", name="吹哨").click()
     street.get_by_role("combobox", name="吹哨情形").select_option("ZF03")
     expect(street.get_by_label("东城区房屋管理局 D011")).to_be_checked()
     expect(street.get_by_label("东城区人民防空办公室 D032")).to_be_checked()
