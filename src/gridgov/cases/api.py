@@ -56,8 +56,12 @@ class DutySuggestion(BaseModel):
 
 
 def _out(db: Session, settings: Settings, case: Case, principal: Principal) -> CaseOut:
+    return _outs(db, settings, [case], principal)[0]
+
+
+def _outs(db: Session, settings: Settings, cases: list[Case], principal: Principal) -> list[CaseOut]:
     calendar = calendar_service.working_calendar(db, settings=settings)
-    return views.case_out(db, case, principal=principal, now=clock.utcnow(), calendar=calendar)
+    return views.cases_out(db, [(case, principal) for case in cases], now=clock.utcnow(), calendar=calendar)
 
 
 def _readable(db: Session, principal: Principal, case_id: int) -> Case:
@@ -118,7 +122,7 @@ def search_cases(
         reported_from=reported_from, reported_to=reported_to, overdue=overdue, supervised=supervised,
         text=text)
     page, next_after = queries.search(db, principal=principal, filters=filters, after_id=after_id, limit=limit)
-    return CasePage(items=[_out(db, settings, c, principal) for c in page], next_after=next_after,
+    return CasePage(items=_outs(db, settings, list(page), principal), next_after=next_after,
                     total=queries.count(db, principal=principal, filters=filters))
 
 
@@ -126,7 +130,7 @@ def search_cases(
 def my_inbox(db: SessionDep, settings: SettingsDep, principal: CurrentPrincipal) -> dict[str, list[CaseOut]]:
     """The caller's unit's queues: new, returned, due soon, overdue, to whistle, to verify."""
     boxes = queries.inbox(db, settings=settings, principal=principal)
-    return {name: [_out(db, settings, c, principal) for c in cases] for name, cases in boxes.items()}
+    return {name: _outs(db, settings, list(cases), principal) for name, cases in boxes.items()}
 
 
 @router.get("/overdue")

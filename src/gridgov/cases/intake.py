@@ -6,7 +6,7 @@ import secrets
 import uuid
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import NamedTuple
@@ -65,7 +65,7 @@ class Placed:
     community_id: int
     matter: MatterTypeVersion | None
     reporter_user_id: int | None = None
-    request_id: str | None = field(default_factory=current_request_id)
+    request_id: str | None = None
 
     @property
     def key(self) -> tuple[str, str]:
