@@ -1,3 +1,9 @@
+from fastapi.testclient import TestClient
+
+from gridgov.app import create_app
+from gridgov.db import Database
+
+
 def test_health_and_readiness(client):
     assert client.get("/healthz").json()["status"] == "ok"
     ready = client.get("/readyz")
@@ -31,3 +37,10 @@ def test_a_sane_incoming_request_id_is_kept_and_a_wild_one_replaced(client):
 def test_the_root_leads_a_visitor_to_sign_in(client):
     response = client.get("/", follow_redirects=False)
     assert response.status_code == 303 and response.headers["location"] == "/login"
+
+
+def test_a_server_starts_on_a_database_not_yet_migrated(tmp_path, settings):
+    empty = Database(f"sqlite:///{tmp_path / 'empty.sqlite3'}")
+    with TestClient(create_app(settings, empty)) as client:
+        assert client.get("/healthz").json()["status"] == "ok"
+    empty.dispose()

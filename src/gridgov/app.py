@@ -1,21 +1,30 @@
 """The ASGI application: routers, request ids, problem+json errors, health probes."""
 
+import asyncio
 import logging
+import os
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gridgov import __version__, web
+from gridgov.calendar import service as calendar_service
 from gridgov.config import Settings, get_settings
 from gridgov.db import Database
+from gridgov.errors import DomainError
 from gridgov.features import api_modules
+from gridgov.grid import service as grid_service
 from gridgov.observability import REQUEST_ID_HEADER, new_request_id, request_id_var
 from gridgov.problems import install_problem_handlers, problem_response
 
 access_log = logging.getLogger("gridgov.access")
+log = logging.getLogger("gridgov.app")
 
 
 class RequestIdMiddleware:
@@ -50,9 +59,30 @@ class RequestIdMiddleware:
                 "duration_ms": round((time.perf_counter() - started) * 1000, 2)}})
 
 
+def preload(database: Database, settings: Settings) -> None:
+    """Build what a process keeps in memory — the grid index (~1 s for Dongcheng's 2,322 unit
+    grids) and the working calendar — before it takes requests, so that no request waits for
+    it. A database that is not ready yet (not migrated, no grid) is left to the requests."""
+    try:
+        with database.read() as db:
+            calendar_service.working_calendar(db, settings=settings)
+            grid_service.grid_snapshot(db)
+    except (DomainError, SQLAlchemyError) as exc:
+        log.warning("preload skipped: %s", exc)
+
+
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
     settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # uvicorn starts serving a process only after this: with several processes, one still
+        # building its index leaves the requests to the others.
+        await asyncio.to_thread(preload, app.state.database, settings)
+        yield
+
     app = FastAPI(
+        lifespan=lifespan,
         title="gridgov 网格化城市管理平台",
         version=__version__,
         description="街道吹哨、部门报到 — grid-based urban governance. All errors are RFC 9457 "
@@ -69,8 +99,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
     @app.get("/healthz", tags=["ops 运维"])
     def healthz() -> dict:
-        """The process is up."""
-        return {"status": "ok", "version": __version__}
+        """The process is up (and which server process answered)."""
+        return {"status": "ok", "version": __version__, "process": os.getpid()}
 
     @app.get("/readyz", tags=["ops 运维"])
     def readyz(request: Request) -> JSONResponse:

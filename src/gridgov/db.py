@@ -5,6 +5,8 @@ SQLite runs in WAL mode with foreign keys on. Write sessions on SQLite begin wit
 they upgrade a read snapshot; PostgreSQL needs nothing special.
 """
 
+import fcntl
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -70,15 +72,45 @@ def create_db_engine(url: str, **kwargs: Any) -> Engine:
     return engine
 
 
-# One writer lock per SQLite file in this process. SQLite's own busy handler retries with
-# growing sleeps and no queue, so under sustained load an unlucky writer can starve past
-# its timeout; queueing writers on a lock first keeps waits short and fair.
-_SQLITE_WRITE_LOCKS: dict[str, threading.Lock] = {}
+class _WriteQueue:
+    """Writers of one SQLite file queue here before `BEGIN IMMEDIATE`: the threads of a process
+    on a lock, the processes on an advisory lock of a file beside the database. SQLite's own
+    busy handler retries with growing sleeps (up to 100 ms) and no queue, so a writer of
+    another process would sleep on long after the lock is free, or starve past its timeout;
+    a queued writer is woken as soon as the lock is released."""
+
+    def __init__(self, database: str | None):
+        self._threads = threading.Lock()
+        self._path = f"{database}.write-lock" if database and database != ":memory:" else None
+        self._file: tuple[int, int] | None = None  # (pid, descriptor): a forked child opens its own
+
+    def acquire(self) -> None:
+        self._threads.acquire()
+        try:
+            if self._path:
+                fcntl.flock(self._descriptor(), fcntl.LOCK_EX)
+        except BaseException:
+            self._threads.release()
+            raise
+
+    def release(self) -> None:
+        if self._path:
+            fcntl.flock(self._descriptor(), fcntl.LOCK_UN)
+        self._threads.release()
+
+    def _descriptor(self) -> int:
+        if self._file is None or self._file[0] != os.getpid():
+            self._file = (os.getpid(), os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600))
+        return self._file[1]
+
+
+_SQLITE_WRITE_QUEUES: dict[str, _WriteQueue] = {}
 _HOLDS_LOCK = "gridgov_holds_write_lock"
 
 
 def _configure_sqlite(engine: Engine) -> None:
-    write_lock = _SQLITE_WRITE_LOCKS.setdefault(str(engine.url.database), threading.Lock())
+    database = engine.url.database
+    write_lock = _SQLITE_WRITE_QUEUES.setdefault(str(database), _WriteQueue(database))
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -1,5 +1,6 @@
 """Intake's batched write and group commit: many reports, one transaction, each answered on its own."""
 
+import time
 from concurrent.futures import Future
 
 import pytest
@@ -116,9 +117,9 @@ def test_reports_submitted_together_are_committed_together_and_each_is_answered(
     commits = []
     original = writer._commit
 
-    def counting_commit(batch):
+    def counting_commit(batch, calendar):
         commits.append(len(batch))
-        return original(batch)
+        return original(batch, calendar)
 
     writer._commit = counting_commit
     futures = [writer.submit(_submission(credential, f"G-{i}")) for i in range(40)]
@@ -129,6 +130,25 @@ def test_reports_submitted_together_are_committed_together_and_each_is_answered(
     with world.read() as db:
         assert audit.verify(db).intact
     assert answers[-1].likely_duplicates  # the same place: the earlier reports are suggested
+
+
+def test_reports_arriving_one_after_another_are_gathered_into_one_batch(world, world_settings, frozen):
+    writer = ReportWriter(world, world_settings, linger_seconds=1.0, gather_seconds=5.0)
+    credential = _credential(world, world_settings)
+    batches = []
+    serve = writer._serve
+    writer._serve = lambda batch: batches.append(len(batch)) or serve(batch)
+    first = writer.submit(_submission(credential, "L-1"))
+    time.sleep(0.1)  # well within the linger: the writer is still gathering
+    second = writer.submit(_submission(credential, "L-2"))
+    assert first.result(timeout=10).created and second.result(timeout=10).created
+    assert batches == [2]
+
+
+def test_a_lone_report_waits_one_linger_not_the_whole_gathering(world, world_settings, frozen):
+    writer = ReportWriter(world, world_settings, linger_seconds=0.01, gather_seconds=60.0)
+    answer = writer.submit(_submission(_credential(world, world_settings), "L-3")).result(timeout=10)
+    assert answer.created
 
 
 def test_each_report_of_a_batch_is_refused_or_answered_on_its_own(world, world_settings, frozen):
@@ -163,11 +183,11 @@ def test_a_batch_refused_by_the_database_is_written_report_by_report(world, worl
     [existing] = _served(writer, [_submission(credential, "R-1")])
     real_lookup, lookups = intake.case_ids_by_reference, []
 
-    def lookup_that_misses_twice(db, keys):  # the batch's check and the write's own
+    def lookup_that_misses_once(db, keys):  # the batch's check, before the other process wrote
         lookups.append(keys)
-        return {} if len(lookups) <= 2 else real_lookup(db, keys)
+        return {} if len(lookups) == 1 else real_lookup(db, keys)
 
-    monkeypatch.setattr(intake, "case_ids_by_reference", lookup_that_misses_twice)
+    monkeypatch.setattr(intake, "case_ids_by_reference", lookup_that_misses_once)
     first, second = _served(writer, [_submission(credential, "R-1"), _submission(credential, "R-2")])
     assert (first.case.id, first.created) == (existing.case.id, False)
     assert second.created and _count(world, Case) == 2

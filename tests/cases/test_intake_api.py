@@ -1,5 +1,6 @@
 """Intake: every channel, idempotent, located, photos checked by content, tracked by the public."""
 
+from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 
 from fastapi.testclient import TestClient
@@ -7,6 +8,7 @@ from sqlalchemy import func, select
 
 from gridgov.app import create_app
 from gridgov.cases.models import Case
+from gridgov.grid import service as grid_service
 from tests.cases.flow import DONGHUAMEN, move, png, report, sign_in, upload
 
 
@@ -155,3 +157,15 @@ def test_queues_search_and_overdue(api, frozen):
     found = api.get("/api/v1/cases", headers=dispatcher, params={"overdue": True, "street": "110101001"}).json()
     assert found["total"] == 1 and found["items"][0]["id"] == case["id"]
     assert api.get("/api/v1/cases", headers=dispatcher, params={"text": "私搭乱建"}).json()["total"] == 1
+
+
+def test_a_server_builds_its_grid_index_when_it_starts_not_on_the_first_report(world, world_settings, frozen,
+                                                                               monkeypatch):
+    builds = []
+    load = grid_service._load_snapshot
+    monkeypatch.setattr(grid_service, "_snapshots", OrderedDict())  # as in a new process
+    monkeypatch.setattr(grid_service, "_load_snapshot", lambda db: builds.append(db) or load(db))
+    with TestClient(create_app(world_settings, world)) as api:
+        assert len(builds) == 1
+        case = report(api, sign_in(api, "intake"), ref="PRELOAD-1")
+    assert case["unit_grid_code"] and len(builds) == 1

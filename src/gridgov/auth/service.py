@@ -7,14 +7,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import ScalarSelect, func, select
+from sqlalchemy.orm import Session, aliased
 
 from gridgov.audit import service as audit
 from gridgov.audit.rules import ANONYMOUS_ACTOR, Actor
 from gridgov.auth import passwords
 from gridgov.auth.models import ApiToken, User, UserRole
-from gridgov.auth.policy import Principal, Role
+from gridgov.auth.policy import Principal, Role, UnitRef
 from gridgov.auth.rules import (
     TOKEN_PREFIX, LockoutPolicy, TokenKind, is_locked, password_problem, roles_problem,
     token_usable, username_problem,
@@ -198,12 +198,16 @@ class Caller:
 
 def resolve_caller(db: Session, *, settings: Settings, token: str, kinds: set[TokenKind]) -> Caller:
     """The caller behind a presented token, or NotAuthenticated. Every request does this, so it
-    reads columns, not entities: three small queries."""
+    is one query of columns, not entities: the token, its user and unit, the user's roles and
+    the street and community the unit belongs to."""
     row = db.execute(
         select(ApiToken.id, ApiToken.kind, ApiToken.csrf_token, ApiToken.expires_at, ApiToken.revoked_at,
                User.id.label("user_id"), User.username, User.display_name, User.active,
                Unit.id.label("unit_id"), Unit.kind.label("unit_kind"), Unit.path, Unit.code.label("unit_code"),
-               Unit.name.label("unit_name"))
+               Unit.name.label("unit_name"),
+               select(func.aggregate_strings(UserRole.role, ",")).where(UserRole.user_id == User.id)
+               .scalar_subquery().label("roles"),
+               _ancestor(UnitKind.STREET).label("street_id"), _ancestor(UnitKind.COMMUNITY).label("community_id"))
         .join(User, User.id == ApiToken.user_id).join(Unit, Unit.id == User.unit_id)
         .where(ApiToken.digest == _digest(settings, token))).first()
     if row is None or TokenKind(row.kind) not in kinds:
@@ -212,11 +216,19 @@ def resolve_caller(db: Session, *, settings: Settings, token: str, kinds: set[To
         raise NotAuthenticated("凭证已过期或已撤销，请重新登录")
     if not row.active:
         raise NotAuthenticated("账号已停用")
-    roles = frozenset(Role(role) for role in db.scalars(select(UserRole.role).where(UserRole.user_id == row.user_id)))
-    unit = org.unit_ref(db, unit_id=row.unit_id, kind=row.unit_kind, path=row.path)
+    roles = frozenset(Role(role) for role in (row.roles or "").split(",") if role)
+    unit = UnitRef(id=row.unit_id, kind=UnitKind(row.unit_kind), path=row.path, street_id=row.street_id,
+                   community_id=row.community_id)
     return Caller(Principal(user_id=row.user_id, username=row.username, roles=roles, unit=unit),
                   token_id=row.id, kind=TokenKind(row.kind), csrf_token=row.csrf_token,
                   display_name=row.display_name, unit_code=row.unit_code, unit_name=row.unit_name)
+
+
+def _ancestor(kind: UnitKind) -> ScalarSelect:
+    """The caller's unit's ancestor (or itself) of a kind: the unit whose path starts its path."""
+    ancestor = aliased(Unit)
+    return select(ancestor.id).where(ancestor.kind == kind, Unit.path.startswith(ancestor.path)) \
+        .limit(1).scalar_subquery()
 
 
 def revoke_token(db: Session, *, actor: Actor, token_id: int) -> ApiToken:

@@ -22,6 +22,7 @@ existing case.
 """
 
 import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ from gridgov import clock
 from gridgov.auth.deps import Authorization, Credential, authorize, resolve
 from gridgov.auth.policy import Action, Role
 from gridgov.calendar import service as calendar_service
+from gridgov.calendar.rules import WorkingCalendar
 from gridgov.cases import intake, views
 from gridgov.cases.intake import Placed, Report, Written
 from gridgov.cases.models import Case
@@ -58,10 +60,12 @@ _Pending = tuple[Submission, Future]
 
 class ReportWriter:
     def __init__(self, database: Database, settings: Settings, *, max_batch: int = 128,
-                 idle_seconds: float = 2.0):
+                 linger_seconds: float = 0.001, gather_seconds: float = 0.005, idle_seconds: float = 2.0):
         self._database = database
         self._settings = settings
         self._max_batch = max_batch
+        self._linger_seconds = linger_seconds
+        self._gather_seconds = gather_seconds
         self._idle_seconds = idle_seconds
         self._queue: SimpleQueue[_Pending] = SimpleQueue()
         self._lock = threading.Lock()
@@ -90,13 +94,23 @@ class ReportWriter:
                         self._thread = None
                         return
                 continue
-            batch = [first]
-            while len(batch) < self._max_batch:
-                try:
-                    batch.append(self._queue.get_nowait())
-                except Empty:
-                    break
-            self._serve(batch)
+            self._serve(self._gather(first))
+
+    def _gather(self, first: _Pending) -> list[_Pending]:
+        """The batch that starts with `first`: what has queued up, and what follows while reports
+        keep arriving — each within `linger_seconds` of the last, up to `gather_seconds` in all.
+        A lone report waits one linger; a stream of them is taken in batches several times larger
+        than what happens to be queued, and a batch's fixed cost (a session, a dozen statements,
+        a commit) is shared by more reports."""
+        batch = [first]
+        deadline = time.monotonic() + self._gather_seconds
+        while len(batch) < self._max_batch:
+            wait = min(self._linger_seconds, deadline - time.monotonic())
+            try:
+                batch.append(self._queue.get(timeout=wait) if wait > 0 else self._queue.get_nowait())
+            except Empty:
+                break
+        return batch
 
     def _serve(self, batch: Sequence[_Pending]) -> None:
         try:
@@ -113,29 +127,36 @@ class ReportWriter:
 
     def _outcomes(self, submissions: Sequence[Submission]) -> list[ReportAccepted | DomainError]:
         with self._database.read() as db:
+            calendar = calendar_service.working_calendar(db, settings=self._settings)
             admitted = _admit(db, self._settings, submissions)
             placed = _place(db, submissions, admitted)
-        written = self._write(placed)
+        written = self._write(placed, calendar)
+        # The units a new case names are its street and community, known from its place.
+        codes = {unit_id: code for p in placed if isinstance(p, Placed) for unit_id, code in (
+            (p.street_id, p.place.street_code), (p.community_id, p.place.community_code))}
         with self._database.read() as db:
-            return _answers(db, self._settings, admitted, written)
+            return _answers(db, calendar, codes, admitted, written)
 
-    def _write(self, placed: list[Placed | Written | DomainError]) -> list[Written | DomainError]:
+    def _write(self, placed: list[Placed | Written | DomainError],
+               calendar: WorkingCalendar) -> list[Written | DomainError]:
         """Write the placed reports; what is already an answer or a refusal passes through."""
         new = [p for p in placed if isinstance(p, Placed)]
         try:
-            written = iter(self._commit(new))
+            written = iter(self._commit(new, calendar))
         except IntegrityError:
             if len(new) <= 1:
                 written = iter([self._taken(p) for p in new])
             else:
-                written = iter([self._write([p])[0] for p in new])
+                written = iter([self._write([p], calendar)[0] for p in new])
         return [next(written) if isinstance(p, Placed) else p for p in placed]
 
-    def _commit(self, reports: list[Placed]) -> list[Written]:
+    def _commit(self, reports: list[Placed], calendar: WorkingCalendar) -> list[Written]:
         if not reports:
             return []
         with self._database.write() as db:
-            written = intake.write(db, settings=self._settings, reports=reports)
+            # _place has just looked the references up; one written since by another process is
+            # refused by the unique index, and the reports are then written one by one.
+            written = intake.write(db, settings=self._settings, reports=reports, calendar=calendar, looked_up=True)
             db.commit()
             return written
 
@@ -182,7 +203,8 @@ def _place(db: Session, submissions: Sequence[Submission],
     return [next(placed) if outcome is None else outcome for outcome in outcomes]
 
 
-def _answers(db: Session, settings: Settings, admitted: Sequence[Authorization | DomainError],
+def _answers(db: Session, calendar: WorkingCalendar, unit_codes: dict[int, str],
+             admitted: Sequence[Authorization | DomainError],
              written: Sequence[Written | DomainError]) -> list[ReportAccepted | DomainError]:
     """Each written report as its sender sees it: a new case as written (no read back) with its
     likely duplicates, a known case as stored."""
@@ -192,9 +214,8 @@ def _answers(db: Session, settings: Settings, admitted: Sequence[Authorization |
         if stored_ids else {}
     answered = [(w, w.snapshot() or stored[w.case_id], a.principal)
                 for w, a in zip(written, admitted, strict=True) if isinstance(w, Written)]
-    calendar = calendar_service.working_calendar(db, settings=settings)
     cases = views.cases_out(db, [(case, principal) for _, case, principal in answered],
-                            now=clock.utcnow(), calendar=calendar)
+                            now=clock.utcnow(), calendar=calendar, unit_codes=unit_codes)
     new = [case for w, case, _ in answered if w.created]
     duplicates = iter(views.duplicates_each(db, new))
     answers = iter([ReportAccepted(case=out, created=w.created, likely_duplicates=next(duplicates) if w.created else [])

@@ -22,6 +22,7 @@ from gridgov import clock
 from gridgov.audit import service as audit
 from gridgov.audit.rules import Actor
 from gridgov.calendar import service as calendar_service
+from gridgov.calendar.rules import WorkingCalendar
 from gridgov.cases import attachments, clocks
 from gridgov.cases.channels import get_channel
 from gridgov.cases.models import (
@@ -236,25 +237,29 @@ def _memo(look_up):
     return remembered
 
 
-def write(db: Session, *, settings: Settings, reports: Sequence[Placed]) -> list[Written]:
+def write(db: Session, *, settings: Settings, reports: Sequence[Placed], calendar: WorkingCalendar | None = None,
+          looked_up: bool = False) -> list[Written]:
     """Write placed reports as new cases in the caller's transaction, one multi-row INSERT per
     table for the whole batch; a (channel, reference) already in the database, or earlier in
-    the batch, answers with that case instead (created False)."""
-    known = case_ids_by_reference(db, {r.key for r in reports})
+    the batch, answers with that case instead (created False).
+
+    `looked_up`: the caller has just found none of the references in the database (one written
+    since by someone else is refused by the unique index: IntegrityError)."""
+    known = {} if looked_up else case_ids_by_reference(db, {r.key for r in reports})
     fresh: dict[tuple[str, str], Placed] = {}
     for r in reports:
         if r.key not in known:
             fresh.setdefault(r.key, r)
-    new = dict(zip(fresh, _write_new(db, settings=settings, reports=list(fresh.values())), strict=True))
+    calendar = calendar or calendar_service.working_calendar(db, settings=settings)
+    new = dict(zip(fresh, _write_new(db, calendar=calendar, reports=list(fresh.values())), strict=True))
     case_ids = known | {key: w.case_id for key, w in new.items()}
     return [new[r.key] if fresh.get(r.key) is r else Written(case_ids[r.key], created=False) for r in reports]
 
 
-def _write_new(db: Session, *, settings: Settings, reports: Sequence[Placed]) -> list[Written]:
+def _write_new(db: Session, *, calendar: WorkingCalendar, reports: Sequence[Placed]) -> list[Written]:
     if not reports:
         return []
     now = clock.utcnow()
-    calendar = calendar_service.working_calendar(db, settings=settings)
     numbers = _numbers(db, reports)
     case_rows = [_case_row(r, number) | {"created_at": now} for r, number in zip(reports, numbers, strict=True)]
     conn = db.connection()  # Core statements: the ORM's per-row bookkeeping is most of an insert's cost

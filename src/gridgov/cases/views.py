@@ -17,9 +17,10 @@ from gridgov.cases.service import target_of
 from gridgov.org.models import Unit
 
 
-def _codes(db: Session, ids: set[int | None]) -> dict[int, str]:
-    wanted = {i for i in ids if i is not None}
-    return dict(db.execute(select(Unit.id, Unit.code).where(Unit.id.in_(wanted))).all()) if wanted else {}
+def _codes(db: Session, ids: set[int | None], known: dict[int, str] | None = None) -> dict[int, str]:
+    known = known or {}
+    wanted = {i for i in ids if i is not None and i not in known}
+    return known | dict(db.execute(select(Unit.id, Unit.code).where(Unit.id.in_(wanted))).all()) if wanted else known
 
 
 def case_out(db: Session, case: Case, *, principal: Principal | None, now: datetime,
@@ -29,11 +30,12 @@ def case_out(db: Session, case: Case, *, principal: Principal | None, now: datet
 
 
 def cases_out(db: Session, cases: Sequence[tuple[Case, Principal | None]], *, now: datetime,
-              calendar: WorkingCalendar) -> list[CaseOut]:
-    """`case_out` for many cases, each as its reader sees it, with one read of the units they name."""
+              calendar: WorkingCalendar, unit_codes: dict[int, str] | None = None) -> list[CaseOut]:
+    """`case_out` for many cases, each as its reader sees it, with one read of the units they name
+    (none when the caller knows their codes)."""
     codes = _codes(db, {unit_id for case, _ in cases for unit_id in (
         case.community_id, case.street_id, case.holder_unit_id, case.responsible_unit_id,
-        *(c.unit_id for c in case.clocks))})
+        *(c.unit_id for c in case.clocks))}, unit_codes)
     return [_case_out(db, case, principal, codes, now, calendar) for case, principal in cases]
 
 
