@@ -6,6 +6,7 @@ they upgrade a read snapshot; PostgreSQL needs nothing special.
 """
 
 import fcntl
+import functools
 import os
 import threading
 from collections.abc import Iterator
@@ -14,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import DateTime, Engine, MetaData, bindparam, create_engine, event
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
@@ -147,11 +148,17 @@ def _configure_sqlite(engine: Engine) -> None:
 def next_in_year(db: Session, counter: type, year: int, count: int = 1) -> int:
     """Bump the year's counter of a (year, last) table by `count`, atomically on both backends,
     and return its new value: the numbers handed out are value - count + 1 … value."""
-    insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = insert(counter).values(year=year, last=count).on_conflict_do_update(
+    statement = _bump_statement(counter, db.get_bind().dialect.name)
+    return db.execute(statement, {"year": year, "count": count}).scalar_one()
+
+
+@functools.cache
+def _bump_statement(counter: type, dialect: str) -> Any:
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    count = bindparam("count")
+    return insert(counter).values(year=bindparam("year"), last=count).on_conflict_do_update(
         index_elements=[counter.year], set_={"last": counter.last + count}
     ).returning(counter.last)
-    return db.execute(statement).scalar_one()
 
 
 class Database:

@@ -3,9 +3,14 @@ from datetime import timedelta
 from sqlalchemy import func, select, update
 
 from gridgov.audit.models import AuditEvent
+from gridgov.audit.rules import SYSTEM_ACTOR
+from gridgov.auth import service as auth
 from gridgov.auth.models import ApiToken, User
 from gridgov.auth.policy import Role
+from gridgov.auth.rules import TokenKind
+from gridgov.auth.schemas import UserIn
 from gridgov.clock import utcnow
+from gridgov.org.models import Unit
 from tests.helpers import PASSWORD, add_user, bearer, small_org
 
 
@@ -163,3 +168,21 @@ def test_a_user_acting_outside_their_role_is_refused_nothing_changes_and_it_is_a
         assert db.scalar(select(func.count()).select_from(User)) == users_before
     [event] = _events(database, "access.denied")
     assert event.actor_name == "street1" and event.object_id == "POST /api/v1/users"
+
+
+def test_a_token_resolves_to_its_user_roles_and_the_street_and_community_of_its_unit(client, database, settings):
+    small_org(database)
+    expected = {"S2-C1": ("S2", "S2-C1", {Role.GRASSROOTS}), "S2-FZX": ("S2", None, {Role.STREET, Role.INTAKE}),
+                "S2": ("S2", None, {Role.LEADER}), "D1-F1": (None, None, {Role.DEPARTMENT}),
+                "DC": (None, None, {Role.ADMIN, Role.DISPATCHER, Role.LEADER})}
+    with database.write() as db:
+        ids = dict(db.execute(select(Unit.code, Unit.id)).all())
+        for code, (street, community, roles) in expected.items():
+            user = auth.create_user(db, settings=settings, actor=SYSTEM_ACTOR, data=UserIn(
+                username=f"u-{code.lower()}", display_name=code, password=PASSWORD, unit_code=code, roles=list(roles)))
+            token, _ = auth.issue_token(db, settings=settings, actor=SYSTEM_ACTOR, user=user, kind=TokenKind.ACCESS,
+                                        lifetime=None)
+            principal = auth.resolve_caller(db, settings=settings, token=token, kinds={TokenKind.ACCESS}).principal
+            unit = principal.unit
+            assert (unit.id, unit.street_id, unit.community_id) == (ids[code], ids.get(street), ids.get(community))
+            assert principal.roles == roles and principal == auth.principal_for(db, user)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import ScalarSelect, func, select
+from sqlalchemy import ScalarSelect, bindparam, func, select
 from sqlalchemy.orm import Session, aliased
 
 from gridgov.audit import service as audit
@@ -196,20 +196,32 @@ class Caller:
     unit_name: str
 
 
+def _ancestor(kind: UnitKind) -> ScalarSelect:
+    """The unit's ancestor (or itself) of a kind: the unit whose path starts the unit's path."""
+    ancestor = aliased(Unit)
+    return select(ancestor.id).where(ancestor.kind == kind, Unit.path.startswith(ancestor.path)) \
+        .limit(1).scalar_subquery()
+
+
+# Every request resolves its caller: the statement is built once (building it is most of its cost).
+_CALLER = (
+    select(ApiToken.id, ApiToken.kind, ApiToken.csrf_token, ApiToken.expires_at, ApiToken.revoked_at,
+           User.id.label("user_id"), User.username, User.display_name, User.active,
+           Unit.id.label("unit_id"), Unit.kind.label("unit_kind"), Unit.path, Unit.code.label("unit_code"),
+           Unit.name.label("unit_name"),
+           select(func.aggregate_strings(UserRole.role, ",")).where(UserRole.user_id == User.id)
+           .scalar_subquery().label("roles"),
+           _ancestor(UnitKind.STREET).label("street_id"), _ancestor(UnitKind.COMMUNITY).label("community_id"))
+    .join(User, User.id == ApiToken.user_id).join(Unit, Unit.id == User.unit_id)
+    .where(ApiToken.digest == bindparam("digest"))
+)
+
+
 def resolve_caller(db: Session, *, settings: Settings, token: str, kinds: set[TokenKind]) -> Caller:
-    """The caller behind a presented token, or NotAuthenticated. Every request does this, so it
-    is one query of columns, not entities: the token, its user and unit, the user's roles and
-    the street and community the unit belongs to."""
-    row = db.execute(
-        select(ApiToken.id, ApiToken.kind, ApiToken.csrf_token, ApiToken.expires_at, ApiToken.revoked_at,
-               User.id.label("user_id"), User.username, User.display_name, User.active,
-               Unit.id.label("unit_id"), Unit.kind.label("unit_kind"), Unit.path, Unit.code.label("unit_code"),
-               Unit.name.label("unit_name"),
-               select(func.aggregate_strings(UserRole.role, ",")).where(UserRole.user_id == User.id)
-               .scalar_subquery().label("roles"),
-               _ancestor(UnitKind.STREET).label("street_id"), _ancestor(UnitKind.COMMUNITY).label("community_id"))
-        .join(User, User.id == ApiToken.user_id).join(Unit, Unit.id == User.unit_id)
-        .where(ApiToken.digest == _digest(settings, token))).first()
+    """The caller behind a presented token, or NotAuthenticated. One query of columns, not
+    entities: the token, its user and unit, the user's roles and the street and community the
+    unit belongs to."""
+    row = db.execute(_CALLER, {"digest": _digest(settings, token)}).first()
     if row is None or TokenKind(row.kind) not in kinds:
         raise NotAuthenticated("凭证无效")
     if not token_usable(row.expires_at, row.revoked_at, utcnow()):
@@ -222,13 +234,6 @@ def resolve_caller(db: Session, *, settings: Settings, token: str, kinds: set[To
     return Caller(Principal(user_id=row.user_id, username=row.username, roles=roles, unit=unit),
                   token_id=row.id, kind=TokenKind(row.kind), csrf_token=row.csrf_token,
                   display_name=row.display_name, unit_code=row.unit_code, unit_name=row.unit_name)
-
-
-def _ancestor(kind: UnitKind) -> ScalarSelect:
-    """The caller's unit's ancestor (or itself) of a kind: the unit whose path starts its path."""
-    ancestor = aliased(Unit)
-    return select(ancestor.id).where(ancestor.kind == kind, Unit.path.startswith(ancestor.path)) \
-        .limit(1).scalar_subquery()
 
 
 def revoke_token(db: Session, *, actor: Actor, token_id: int) -> ApiToken:
