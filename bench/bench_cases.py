@@ -23,6 +23,7 @@ from gridgov.cases.schemas import ReportIn, TransitionFields
 from gridgov.db import Database
 from gridgov.grid import service as grid
 from gridgov.org.models import Unit
+from gridgov.serving import freeze_long_lived
 
 HERE = Path(__file__).parent
 INTAKE_REPORTS = 3000
@@ -128,6 +129,7 @@ def _lifecycle_worker(env: dict[str, str], prefix: str, count: int, batch: int, 
         principals = {user.username: auth.principal_for(db, user) for user in db.scalars(select(User))}
         actor = auth.actor_for(db.scalar(select(User).where(User.username == "intake")), None)
         grid.grid_snapshot(db)  # built once per process, as a running server has it
+    freeze_long_lived()  # as a server process does once started
     ready.wait()
     began = time.monotonic()
     for first in range(0, count, batch):
