@@ -12,9 +12,10 @@ from types import SimpleNamespace
 from typing import NamedTuple
 
 from sqlalchemy import (
-    Connection, Float, Integer, Select, String, and_, bindparam, func, insert, literal_column, or_, select, true,
-    union_all,
+    Connection, Float, Integer, Select, String, and_, bindparam, cast, func, insert, literal_column, or_, select,
+    true, union_all,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -381,17 +382,21 @@ def likely_duplicates_each(db: Session, *, cases: Sequence[Case], limit: int = 5
     if not cases:
         return []
     lat_span = DUPLICATE_RADIUS_M / _METRES_PER_DEGREE_LAT
-    params = {}
+    probes = []
     for index, case in enumerate(cases):
         lng_span = lat_span / math.cos(math.radians(case.lat))
-        params |= {f"{name}_{index}": value for name, value in zip(_PROBE, (
-            index, case.id, case.lat - lat_span, case.lat + lat_span, case.lng - lng_span, case.lng + lng_span,
-            case.reported_at - DUPLICATE_WINDOW, case.type_code, case.domain), strict=True)}
-    probes = 1 << (len(cases) - 1).bit_length()  # a statement per power of two, compiled once
-    params |= {f"{name}_{index}": None for name in _PROBE for index in range(len(cases), probes)}
+        probes.append((index, case.id, case.lat - lat_span, case.lat + lat_span, case.lng - lng_span,
+                       case.lng + lng_span, case.reported_at - DUPLICATE_WINDOW, case.type_code, case.domain))
+    dialect = db.get_bind().dialect.name
+    if dialect == "postgresql":  # one array per probe column: one statement text, prepared by the driver
+        size, params = 0, {name: list(column) for name, column in zip(_PROBE, zip(*probes), strict=True)}
+    else:  # a statement per power of two, the probes padded with rows of NULLs
+        size = 1 << (len(cases) - 1).bit_length()
+        probes += [(None,) * len(_PROBE)] * (size - len(cases))
+        params = {f"{name}_{index}": value for index, probe in enumerate(probes)
+                  for name, value in zip(_PROBE, probe, strict=True)}
     ranked: list[list[tuple[bool, float, int]]] = [[] for _ in cases]
-    for probe, found_id, type_code, lng, lat in db.execute(_duplicates_query(probes, db.get_bind().dialect.name),
-                                                           params):
+    for probe, found_id, type_code, lng, lat in db.execute(_duplicates_query(size, dialect), params):
         case = cases[probe]
         distance = distance_m(case.lng, case.lat, lng, lat)
         if distance <= DUPLICATE_RADIUS_M:
@@ -411,12 +416,17 @@ _PROBE = {"probe": Integer, "case_id": Integer, "lat_lo": Float, "lat_hi": Float
 
 
 @functools.cache
-def _duplicates_query(probes: int, dialect: str) -> Select:
+def _duplicates_query(size: int, dialect: str) -> Select:
     """The open cases in each probe's box and week, of its type or domain, the most recent
-    `DUPLICATE_CANDIDATES` of each; probes are rows of bound parameters (unused ones all NULL,
-    matching nothing), so that the statement is built and compiled once per size."""
-    rows = union_all(*(select(*(bindparam(f"{name}_{index}", type_=type_).label(name)
-                                for name, type_ in _PROBE.items())) for index in range(probes))).cte("probes")
+    `DUPLICATE_CANDIDATES` of each. On PostgreSQL the probes are arrays, one per column,
+    unnested; elsewhere `size` rows of bound parameters (unused ones all NULL, matching
+    nothing), so that the statement is built and compiled once per size."""
+    if dialect == "postgresql":
+        rows = func.unnest(*(cast(bindparam(name, type_=ARRAY(type_)), ARRAY(type_))
+                             for name, type_ in _PROBE.items())).table_valued(*_PROBE).render_derived()
+    else:
+        rows = union_all(*(select(*(bindparam(f"{name}_{index}", type_=type_).label(name)
+                                    for name, type_ in _PROBE.items())) for index in range(size))).cte("probes")
     in_box = Case.lat.between(rows.c.lat_lo, rows.c.lat_hi)
     if dialect == "sqlite":
         # Without fresh statistics SQLite's planner prefers the (status, reported_at) index and

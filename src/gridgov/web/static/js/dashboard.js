@@ -216,7 +216,9 @@
     }).catch(function () { setStatus("地图数据加载失败，请刷新页面重试"); });
   }
   function fit() {
-    if (current.bounds) map.fitBounds(current.bounds, { padding: [8, 8] });
+    // No zoom animation: the areas are in their final place, and can be clicked, as soon as
+    // they are labelled (a click during the animation could land beside the area).
+    if (current.bounds) map.fitBounds(current.bounds, { padding: [8, 8], animate: false });
   }
   function drillInto(props) {
     var level = CHILD_LEVEL[here().level];
