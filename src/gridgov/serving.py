@@ -98,8 +98,6 @@ class Supervisor:
 
     def run(self) -> int:
         """Serve until told to stop; the exit code: 0 when stopped, 1 when start-up failed."""
-        # Fail at once on a port another program holds, not once per process.
-        listening_socket(self.host, self.port).close()
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda *_: self._stop.set())
         self._running = [self._start() for _ in range(self.processes)]

@@ -5,7 +5,7 @@ from gridgov.app import create_app
 from gridgov.cli import app, fail
 from gridgov.config import get_settings
 from gridgov.observability import configure_logging
-from gridgov.serving import Server, Supervisor
+from gridgov.serving import Server, Supervisor, listening_socket
 
 
 @app.command("serve")
@@ -20,8 +20,8 @@ def serve(
     configure_logging(settings.log_level, json_lines=settings.log_json)
     if workers > 1:
         try:
-            code = Supervisor(host, port, workers).run()
+            listening_socket(host, port).close()  # a port another program holds: refused once, here
         except OSError as exc:
             fail(f"无法监听 {host}:{port}：{exc.strerror or exc}")
-        raise typer.Exit(code)
+        raise typer.Exit(Supervisor(host, port, workers).run())
     Server(uvicorn.Config(create_app(settings), host=host, port=port, log_config=None)).run()
