@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import ScalarSelect, bindparam, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import Session
 
 from gridgov.audit import service as audit
 from gridgov.audit.rules import ANONYMOUS_ACTOR, Actor
@@ -196,13 +196,6 @@ class Caller:
     unit_name: str
 
 
-def _ancestor(kind: UnitKind) -> ScalarSelect:
-    """The unit's ancestor (or itself) of a kind: the unit whose path starts the unit's path."""
-    ancestor = aliased(Unit)
-    return select(ancestor.id).where(ancestor.kind == kind, Unit.path.startswith(ancestor.path)) \
-        .limit(1).scalar_subquery()
-
-
 # Every request resolves its caller: the statement is built once (building it is most of its cost).
 _CALLER = (
     select(ApiToken.id, ApiToken.kind, ApiToken.csrf_token, ApiToken.expires_at, ApiToken.revoked_at,
@@ -211,7 +204,8 @@ _CALLER = (
            Unit.name.label("unit_name"),
            select(func.aggregate_strings(UserRole.role, ",")).where(UserRole.user_id == User.id)
            .scalar_subquery().label("roles"),
-           _ancestor(UnitKind.STREET).label("street_id"), _ancestor(UnitKind.COMMUNITY).label("community_id"))
+           org.ancestor_id(Unit.path, UnitKind.STREET).label("street_id"),
+           org.ancestor_id(Unit.path, UnitKind.COMMUNITY).label("community_id"))
     .join(User, User.id == ApiToken.user_id).join(Unit, Unit.id == User.unit_id)
     .where(ApiToken.digest == bindparam("digest"))
 )

@@ -2,7 +2,7 @@
 
 A request to `POST /api/v1/cases` only parses its body and reads its credential; it hands both
 to the process's `ReportWriter` and awaits the answer, holding no thread and no session. One
-writer thread takes whatever has queued up — a single report when traffic is light, up to
+writer thread gathers a batch (`_gather`) — a single report when traffic is light, up to
 `max_batch` under load — and does for the whole batch what each request would otherwise do
 alone, each step once per batch instead of once per report:
 

@@ -103,6 +103,3 @@ def child_path(parent_path: str | None, unit_id: int) -> str:
     return f"{parent_path or '/'}{unit_id}/"
 
 
-def path_ids(path: str) -> tuple[int, ...]:
-    """The ids of a materialised path, the root first and the unit itself last."""
-    return tuple(int(part) for part in path.strip("/").split("/") if part)

@@ -4,8 +4,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, ScalarSelect, String, literal, select
+from sqlalchemy.orm import Session, aliased
 
 from gridgov.audit import service as audit
 from gridgov.audit.rules import Actor
@@ -13,7 +13,7 @@ from gridgov.auth.policy import UnitRef
 from gridgov.errors import InvalidInput, NotFound
 from gridgov.org.models import Unit
 from gridgov.org.rules import (
-    UnitKind, child_path, code_problem, parent_problem, path_ids, validity_problem,
+    UnitKind, child_path, code_problem, parent_problem, validity_problem,
 )
 from gridgov.org.schemas import UnitIn, UnitOut, UnitPatch
 
@@ -61,12 +61,17 @@ def list_units(
 
 def unit_ref(db: Session, *, unit_id: int, kind: str, path: str) -> UnitRef:
     """The unit as the access policy sees it, with the street and community it belongs to."""
-    ancestors = db.execute(select(Unit.id, Unit.kind).where(Unit.id.in_(path_ids(path)))).all()
-    by_kind = {UnitKind(ancestor_kind): ancestor_id for ancestor_id, ancestor_kind in ancestors}
-    return UnitRef(
-        id=unit_id, kind=UnitKind(kind), path=path,
-        street_id=by_kind.get(UnitKind.STREET), community_id=by_kind.get(UnitKind.COMMUNITY),
-    )
+    street_id, community_id = db.execute(select(
+        ancestor_id(path, UnitKind.STREET), ancestor_id(path, UnitKind.COMMUNITY))).one()
+    return UnitRef(id=unit_id, kind=UnitKind(kind), path=path, street_id=street_id, community_id=community_id)
+
+
+def ancestor_id(path: ColumnElement[str] | str, kind: UnitKind) -> ScalarSelect:
+    """The id of the unit of `kind` on a materialised path, the unit itself included: the unit
+    whose own path begins it. `path` is a value or a column (then correlated to its row)."""
+    ancestor = aliased(Unit)
+    path = literal(path, String) if isinstance(path, str) else path
+    return select(ancestor.id).where(ancestor.kind == kind, path.startswith(ancestor.path)).limit(1).scalar_subquery()
 
 
 @dataclass(frozen=True)
