@@ -1,12 +1,15 @@
-"""SQLite writers queue for the database lock: the threads of a process and the processes."""
+"""SQLite writers queue for the database lock: the threads of a process and the processes.
+The bulk statements (`insert_rows`, `rows_matching`) and the held sessions of a long-lived
+worker, on both backends."""
 
 import fcntl
 import os
+from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Column, Integer, MetaData, String, Table, select, text
 
-from gridgov.db import Database
+from gridgov.db import Database, HeldSessions, UTCDateTime, insert_rows, rows_matching
 
 
 @pytest.fixture
@@ -48,3 +51,84 @@ def test_a_sqlite_read_session_does_not_take_the_queue(sqlite_file):
     with sqlite_file.read() as db:
         db.execute(text("SELECT count(*) FROM notes")).scalar_one()
         assert _queue_is_free(sqlite_file)
+
+
+_scratch = Table("scratch_rows", MetaData(), Column("id", Integer, primary_key=True, autoincrement=True),
+                 Column("name", String(40), nullable=False), Column("rank", Integer),
+                 Column("seen_at", UTCDateTime()))
+
+
+@pytest.fixture
+def scratch(database: Database) -> Table:
+    _scratch.create(database.engine)
+    yield _scratch
+    _scratch.drop(database.engine)
+
+
+def _rows(count: int) -> list[dict]:
+    return [{"name": f"第{i}行", "rank": i if i % 2 else None, "seen_at": datetime(2026, 12, 3, 8, i, tzinfo=UTC)}
+            for i in range(count)]
+
+
+def test_insert_rows_writes_every_row_and_gives_back_the_ids_asked_for(database, scratch):
+    with database.engine.begin() as conn:
+        ids = dict(insert_rows(conn, scratch, _rows(5), returning=("name", "id")).all())
+    with database.engine.connect() as conn:
+        stored = {row.id: row for row in conn.execute(select(scratch))}
+    assert sorted(ids.values()) == sorted(stored) and len(stored) == 5
+    for name, row_id in ids.items():
+        assert stored[row_id].name == name
+    assert sorted((r.name, r.rank, r.seen_at) for r in stored.values()) == sorted(
+        (r["name"], r["rank"], r["seen_at"]) for r in _rows(5))
+
+
+def test_insert_rows_without_returning_gives_nothing_back_and_of_no_rows_writes_nothing(database, scratch):
+    with database.engine.begin() as conn:
+        assert insert_rows(conn, scratch, _rows(3)) is None
+        assert insert_rows(conn, scratch, [], returning=("id",)) is None
+        assert len(conn.execute(select(scratch.c.id)).all()) == 3
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 5, 8, 9])
+def test_rows_matching_finds_each_key_given_whatever_their_number(database, scratch, count):
+    with database.engine.begin() as conn:
+        insert_rows(conn, scratch, _rows(10))
+    with database.read() as db:
+        wanted = {f"第{i}行" for i in range(count)} | {"不存在"}
+        found = rows_matching(db, (scratch.c.name, scratch.c.rank), scratch.c.name, wanted)
+        assert sorted(name for name, _ in found) == sorted(wanted - {"不存在"})
+        assert rows_matching(db, (scratch.c.name,), scratch.c.name, set()) == []
+
+
+def test_held_sessions_reuse_their_connections_and_see_what_was_committed(database, scratch):
+    with HeldSessions(database) as sessions:
+        with sessions.write() as db:
+            first_write = db.connection()
+            insert_rows(db.connection(), scratch, _rows(2))
+            db.commit()
+        with sessions.read() as db:
+            first_read = db.connection()
+            assert db.scalar(select(text("count(*)")).select_from(scratch)) == 2
+        with sessions.write() as db, sessions.read() as reader:
+            assert db.connection() is first_write and reader.connection() is first_read
+            insert_rows(db.connection(), scratch, _rows(1))
+            assert reader.scalar(select(text("count(*)")).select_from(scratch)) == 2  # not yet committed
+            db.commit()
+        with sessions.read() as db:
+            assert db.connection() is first_read
+            assert db.scalar(select(text("count(*)")).select_from(scratch)) == 3
+
+
+def test_a_held_session_that_fails_rolls_back_and_the_next_one_gets_a_fresh_connection(database, scratch):
+    with HeldSessions(database) as sessions:
+        with pytest.raises(ZeroDivisionError), sessions.write() as db:
+            failed = db.connection()
+            insert_rows(db.connection(), scratch, _rows(2))
+            1 / 0
+        with sessions.write() as db:
+            assert db.connection() is not failed
+            assert db.scalar(select(text("count(*)")).select_from(scratch)) == 0
+            insert_rows(db.connection(), scratch, _rows(1))
+            db.commit()
+    with database.read() as db:
+        assert db.scalar(select(text("count(*)")).select_from(scratch)) == 1

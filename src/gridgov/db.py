@@ -9,13 +9,17 @@ import fcntl
 import functools
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, MetaData, bindparam, create_engine, event
+from sqlalchemy import (
+    ARRAY, Connection, CursorResult, DateTime, Engine, MetaData, Row, Table, bindparam, create_engine, event, func,
+    insert, select, union_all,
+)
+from psycopg.types.array import ListBinaryDumper
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
@@ -64,13 +68,24 @@ def is_sqlite(url: str) -> bool:
 
 def create_db_engine(url: str, **kwargs: Any) -> Engine:
     if not is_sqlite(url):
-        return create_engine(url, pool_pre_ping=True, **kwargs)
+        engine = create_engine(url, pool_pre_ping=True, **kwargs)
+        _configure_postgresql(engine)
+        return engine
     database = make_url(url).database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
     _configure_sqlite(engine)
     return engine
+
+
+def _configure_postgresql(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Lists (the arrays of ParameterRows and insert_rows) in PostgreSQL's binary format:
+        # psycopg's default text format quotes and escapes every element with regular
+        # expressions, which cost more than the rest of a batch's insert.
+        dbapi_connection.adapters.register_dumper(list, ListBinaryDumper)
 
 
 class _WriteQueue:
@@ -145,6 +160,103 @@ def _configure_sqlite(engine: Engine) -> None:
     event.listen(engine, "rollback", _release)
 
 
+class ParameterRows:
+    """A table of rows given to a statement as its parameters, to join against: many keys
+    looked up, or many probes searched for, with one query.
+
+    On PostgreSQL the rows are one array per column, unnested: one statement text for any
+    number of rows, which the driver prepares once and the server plans once (a list of
+    `IN (…)` values is a new statement for every length). Elsewhere they are rows of bound
+    parameters, padded with rows of NULLs, which match nothing, to a power of two, so that a
+    few statement texts serve every number of rows. A statement is built per `size(…)`, and
+    executed with `parameters(…)` of the same size."""
+
+    def __init__(self, name: str, columns: dict[str, Any]):
+        self.name = name
+        self.columns = columns
+
+    @staticmethod
+    def size(dialect: str, count: int) -> int:
+        """The statement variant for `count` rows (every count shares one on PostgreSQL)."""
+        return 0 if dialect == "postgresql" else 1 << max(count - 1, 0).bit_length()
+
+    def table(self, dialect: str, size: int) -> Any:
+        """The rows as a table with the columns' names, in a statement of that size."""
+        if dialect == "postgresql":
+            arrays = (bindparam(name, type_=ARRAY(type_)) for name, type_ in self.columns.items())
+            return func.unnest(*arrays).table_valued(*self.columns, name=self.name).render_derived()
+        rows = (select(*(bindparam(f"{name}_{index}", type_=type_).label(name) for name, type_ in self.columns.items()))
+                for index in range(size))
+        return union_all(*rows).cte(self.name)
+
+    def parameters(self, dialect: str, rows: Sequence[Sequence[Any]]) -> dict[str, Any]:
+        """The statement's parameters for these rows (each a value per column, in order)."""
+        if dialect == "postgresql":
+            return {name: [row[index] for row in rows] for index, name in enumerate(self.columns)}
+        padded = [*rows, *[(None,) * len(self.columns)] * (self.size(dialect, len(rows)) - len(rows))]
+        return {f"{name}_{index}": value for index, row in enumerate(padded)
+                for name, value in zip(self.columns, row, strict=True)}
+
+
+def rows_matching(db: Session, columns: Sequence[Any], key: Any, values: Collection[Any]) -> Sequence[Row]:
+    """The rows of `columns` (of `key`'s table) whose `key` is one of `values`, in no order:
+    `key IN values` as a join against the values given as `ParameterRows`."""
+    if not values:
+        return []
+    dialect = db.get_bind().dialect.name
+    query = _matching(tuple(columns), key, ParameterRows.size(dialect, len(values)), dialect)
+    return db.execute(query, _key_rows(key).parameters(dialect, [(value,) for value in values])).all()
+
+
+@functools.cache
+def _key_rows(key: Any) -> ParameterRows:
+    return ParameterRows("keys", {"key": key.type})
+
+
+@functools.cache
+def _matching(columns: tuple[Any, ...], key: Any, size: int, dialect: str) -> Any:
+    keys = _key_rows(key).table(dialect, size)
+    return select(*columns).join_from(keys, key.expression.table, key == keys.c.key)
+
+
+def database_key(db: Session) -> str:
+    """Which database a session is on (its URL without the password), for what a process
+    caches of it; the same whether the session is bound to the engine or to a connection."""
+    return db.get_bind().engine.url.render_as_string(hide_password=True)
+
+
+def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]], *,
+                returning: Sequence[str] = ()) -> CursorResult | None:
+    """Insert many rows, all naming the same columns, with one statement, and give back the
+    `returning` columns of the new rows (in no promised order) when asked for.
+
+    PostgreSQL gets one array per column, unnested (`INSERT … SELECT FROM unnest(…)`): one
+    statement text whatever the number of rows, so the driver converts it once and the server
+    plans it once; a multi-row VALUES list is a new, long statement for every number of rows,
+    which psycopg re-parses for its placeholders and PostgreSQL re-plans on every batch.
+    SQLite (in-process, no parsing to save) gets an executemany, or SQLAlchemy's multi-row
+    VALUES batches when `returning` is asked for. Defaults of the columns the rows leave out
+    are taken once for the statement."""
+    if not rows:
+        return None
+    columns = tuple(rows[0])
+    if conn.dialect.name == "postgresql":
+        statement = _unnest_insert(table, columns, tuple(returning))
+        result = conn.execute(statement, {column: [row[column] for row in rows] for column in columns})
+    else:
+        statement = insert(table).returning(*(table.c[column] for column in returning)) if returning else insert(table)
+        result = conn.execute(statement, list(rows))
+    return result if returning else None
+
+
+@functools.cache
+def _unnest_insert(table: Table, columns: tuple[str, ...], returning: tuple[str, ...]) -> Any:
+    arrays = func.unnest(*(bindparam(column, type_=ARRAY(table.c[column].type)) for column in columns))
+    rows = arrays.table_valued(*columns).render_derived()
+    statement = insert(table).from_select(list(columns), select(*rows.c))
+    return statement.returning(*(table.c[column] for column in returning)) if returning else statement
+
+
 def next_in_year(db: Session, counter: type, year: int, count: int = 1) -> int:
     """Bump the year's counter of a (year, last) table by `count`, atomically on both backends,
     and return its new value: the numbers handed out are value - count + 1 … value."""
@@ -188,3 +300,57 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+class HeldSessions:
+    """Read and write sessions, like a Database's, on two connections held for as long as a
+    long-lived worker runs (the intake writer, which opens several sessions for each batch):
+    no pool checkout, ping and reset for each session. On PostgreSQL the read connection runs
+    in autocommit: under READ COMMITTED every statement sees its own snapshot anyway, so a
+    read-only transaction would only add its BEGIN and ROLLBACK round trips.
+
+    A session that ends in an exception gives its connection back (it may be broken); the next
+    session checks out a fresh one. `close()` gives both back."""
+
+    def __init__(self, database: Database):
+        self._database = database
+        self._connections: dict[str, Connection] = {}
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        with self._session("read") as session:
+            yield session
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        with self._session("write") as session:
+            yield session
+
+    @contextmanager
+    def _session(self, purpose: str) -> Iterator[Session]:
+        connection = self._connections.get(purpose) or self._connect(purpose)
+        try:
+            with Session(bind=connection, expire_on_commit=False) as session:
+                yield session
+        except BaseException:
+            self._connections.pop(purpose).close()
+            raise
+
+    def _connect(self, purpose: str) -> Connection:
+        connection = self._database.engine.connect()
+        if purpose == "write":
+            connection.execution_options(**{_IMMEDIATE: True})
+        elif self._database.dialect == "postgresql":
+            connection.execution_options(isolation_level="AUTOCOMMIT")
+        self._connections[purpose] = connection
+        return connection
+
+    def close(self) -> None:
+        while self._connections:
+            self._connections.popitem()[1].close()
+
+    def __enter__(self) -> "HeldSessions":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

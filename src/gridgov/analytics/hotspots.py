@@ -28,6 +28,7 @@ from gridgov.auth.policy import Principal
 from gridgov.cases import queries
 from gridgov.cases.models import Case
 from gridgov.config import Settings
+from gridgov.db import database_key
 from gridgov.grid import service as grid
 from gridgov.grid.rules import GridLevel
 from gridgov.org.models import Unit
@@ -72,7 +73,7 @@ def _scope_prefix(db: Session, principal: Principal) -> str:
 
 def queen_weights(db: Session, prefix: str = "") -> tuple[list[str], object]:
     """(unit grid codes in order, their binary Queen-contiguity weights), cached per grid revision."""
-    key = (grid._database_key(db), grid.revision_token(db), prefix)
+    key = (database_key(db), grid.revision_token(db), prefix)
     cached = _weights.get(key)
     if cached is not None:
         return cached

@@ -4,12 +4,13 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from gridgov.audit.models import AuditEvent
 from gridgov.audit.rules import GENESIS_HASH, Actor, ChainReport, event_hash, json_safe, verify_chain
 from gridgov.clock import utcnow
+from gridgov.db import insert_rows
 from gridgov.observability import current_request_id
 
 # Key of the PostgreSQL advisory lock that serialises appends to the chain.
@@ -72,7 +73,7 @@ def record_many(db: Session, entries: Sequence[Entry]) -> None:
         }
         row["hash"] = prev_hash = event_hash(row)
         rows.append(row)
-    db.connection().execute(insert(AuditEvent.__table__), rows)
+    insert_rows(db.connection(), AuditEvent.__table__, rows)
 
 
 def _events_in_order(db: Session) -> Iterator[dict[str, Any]]:

@@ -28,6 +28,7 @@ from gridgov.calendar.schemas import DayKind, DayOut, DaySource, YearDaysOut
 from gridgov.calendar.sources import CalendarNotCovered, library_years
 from gridgov.clock import utcnow
 from gridgov.config import Settings
+from gridgov.db import database_key
 from gridgov.errors import Conflict, InvalidInput, NotFound
 
 # Years an override may name: wide enough for any case, narrow enough to keep the tables small.
@@ -67,7 +68,7 @@ def working_calendar(db: Session, *, settings: Settings) -> WorkingCalendar:
     Thread-safe; costs one tiny query while the overrides are unchanged, one build (~30 ms)
     after a change committed by any process.
     """
-    key = (db.get_bind().url.render_as_string(hide_password=True), settings.working_hours,
+    key = (database_key(db), settings.working_hours,
            settings.timezone)
     # The token is read before the overrides: a change committed in between makes the cached
     # calendar newer than its token, which only costs one more build, never a stale calendar.

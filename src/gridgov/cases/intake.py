@@ -11,11 +11,7 @@ from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import NamedTuple
 
-from sqlalchemy import (
-    Connection, Float, Integer, Select, String, and_, bindparam, cast, func, insert, literal_column, or_, select,
-    true, union_all,
-)
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import Connection, Float, Integer, Select, String, and_, func, literal_column, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -34,14 +30,14 @@ from gridgov.cases.schemas import ReportIn
 from gridgov.catalog import service as catalog
 from gridgov.catalog.models import MatterTypeVersion
 from gridgov.config import Settings
-from gridgov.db import UTCDateTime, next_in_year
+from gridgov.db import ParameterRows, UTCDateTime, insert_rows, next_in_year, rows_matching
 from gridgov.errors import DomainError, InvalidInput
 from gridgov.grid import service as grid
 from gridgov.grid.service import GridLocation, GridSnapshot
 from gridgov.observability import current_request_id
 from gridgov.org.models import Unit
 
-TRACKING_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I
+TRACKING_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I; 32 letters, so byte % 32 is unbiased
 DUPLICATE_RADIUS_M = 150.0
 DUPLICATE_WINDOW = timedelta(days=7)
 _METRES_PER_DEGREE_LAT = 111_320.0
@@ -185,7 +181,7 @@ def place_each(db: Session, reports: Sequence[Report]) -> list[Placed | DomainEr
             checked.append(refusal)
     places = [c[3] for c in checked if not isinstance(c, DomainError)]
     codes = {code for place in places for code in (place.street_code, place.community_code)}
-    units = dict(db.execute(select(Unit.code, Unit.id).where(Unit.code.in_(codes))).all()) if codes else {}
+    units = dict(rows_matching(db, (Unit.code, Unit.id), Unit.code, codes))
     placed: list[Placed | DomainError] = []
     for c in checked:
         if isinstance(c, DomainError):
@@ -278,8 +274,8 @@ def _write_new(db: Session, *, calendar: WorkingCalendar, reports: Sequence[Plac
             "case_id": case_id, "transition": "report", "from_status": None, "to_status": CaseStatus.REPORTED,
             "actor_id": r.actor.id, "actor_name": r.actor.name, "role": r.actor.role, "unit_id": r.actor.unit_id,
             "payload": {"channel": r.channel_code, "channel_ref": r.reference}, "occurred_at": now})
-    conn.execute(insert(CaseReporter.__table__), reporter_rows)
-    conn.execute(insert(CaseClock.__table__), clock_rows)
+    insert_rows(conn, CaseReporter.__table__, reporter_rows)
+    insert_rows(conn, CaseClock.__table__, clock_rows)
     event_ids = _inserted_ids(conn, CaseEvent, event_rows, key="case_id")  # one report event a case
     audit.record_many(db, [audit.Entry(
         r.actor, "case.report", "case", case_id, request_id=r.request_id,
@@ -291,11 +287,10 @@ def _write_new(db: Session, *, calendar: WorkingCalendar, reports: Sequence[Plac
 
 
 def _inserted_ids(conn: Connection, model: type, rows: list[dict], *, key: str) -> list[int]:
-    """Insert `rows` into `model`'s table with a multi-row INSERT and return the new ids in the
+    """Insert `rows` into `model`'s table with one statement and return the new ids in the
     order of the rows, matched on `key`, a column unique among them: RETURNING's order is not
     promised (SQLAlchemy would otherwise insert row by row on SQLite to keep it)."""
-    table = model.__table__
-    new = {value: new_id for value, new_id in conn.execute(insert(table).returning(table.c[key], table.c.id), rows)}
+    new = dict(insert_rows(conn, model.__table__, rows, returning=(key, "id")).all())
     return [new[row[key]] for row in rows]
 
 
@@ -318,17 +313,26 @@ def by_reference(db: Session, channel: str, reference: str) -> Case | None:
 
 
 def case_ids_by_reference(db: Session, keys: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
-    """The cases already made by these (channel, reference) pairs. Asked channel by channel
-    (`channel = x AND reference IN (...)`): one range of the unique index each, where a list of
-    pairs makes PostgreSQL plan an OR of index scans, one per pair."""
-    references: dict[str, list[str]] = {}
-    for channel, reference in sorted(keys):
-        references.setdefault(channel, []).append(reference)
-    if not references:
+    """The cases already made by these (channel, reference) pairs: the pairs joined against the
+    unique index, a lookup of both columns each, whatever the planner knows of the table (a
+    list of references under one channel was read on PostgreSQL as every case of the channel,
+    filtered)."""
+    if not keys:
         return {}
-    rows = db.execute(select(Case.channel_code, Case.channel_ref, Case.id).where(or_(*(
-        and_(Case.channel_code == channel, Case.channel_ref.in_(refs)) for channel, refs in references.items()))))
+    dialect = db.get_bind().dialect.name
+    query = _reference_query(_REFERENCES.size(dialect, len(keys)), dialect)
+    rows = db.execute(query, _REFERENCES.parameters(dialect, sorted(keys)))
     return {(channel, reference): case_id for channel, reference, case_id in rows}
+
+
+_REFERENCES = ParameterRows("refs", {"channel_code": String, "channel_ref": String})
+
+
+@functools.cache
+def _reference_query(size: int, dialect: str) -> Select:
+    refs = _REFERENCES.table(dialect, size)
+    return select(Case.channel_code, Case.channel_ref, Case.id).join_from(
+        refs, Case, and_(Case.channel_code == refs.c.channel_code, Case.channel_ref == refs.c.channel_ref))
 
 
 def _numbers(db: Session, reports: Sequence[Placed]) -> list[str]:
@@ -345,7 +349,7 @@ def _numbers(db: Session, reports: Sequence[Placed]) -> list[str]:
 
 
 def _tracking_code() -> str:
-    return "".join(secrets.choice(TRACKING_ALPHABET) for _ in range(10))
+    return "".join(TRACKING_ALPHABET[byte % len(TRACKING_ALPHABET)] for byte in secrets.token_bytes(10))
 
 
 def distance_m(lng1: float, lat1: float, lng2: float, lat2: float) -> float:
@@ -388,15 +392,9 @@ def likely_duplicates_each(db: Session, *, cases: Sequence[Case], limit: int = 5
         probes.append((index, case.id, case.lat - lat_span, case.lat + lat_span, case.lng - lng_span,
                        case.lng + lng_span, case.reported_at - DUPLICATE_WINDOW, case.type_code, case.domain))
     dialect = db.get_bind().dialect.name
-    if dialect == "postgresql":  # one array per probe column: one statement text, prepared by the driver
-        size, params = 0, {name: list(column) for name, column in zip(_PROBE, zip(*probes), strict=True)}
-    else:  # a statement per power of two, the probes padded with rows of NULLs
-        size = 1 << (len(cases) - 1).bit_length()
-        probes += [(None,) * len(_PROBE)] * (size - len(cases))
-        params = {f"{name}_{index}": value for index, probe in enumerate(probes)
-                  for name, value in zip(_PROBE, probe, strict=True)}
+    query = _duplicates_query(_PROBES.size(dialect, len(probes)), dialect)
     ranked: list[list[tuple[bool, float, int]]] = [[] for _ in cases]
-    for probe, found_id, type_code, lng, lat in db.execute(_duplicates_query(size, dialect), params):
+    for probe, found_id, type_code, lng, lat in db.execute(query, _PROBES.parameters(dialect, probes)):
         case = cases[probe]
         distance = distance_m(case.lng, case.lat, lng, lat)
         if distance <= DUPLICATE_RADIUS_M:
@@ -404,29 +402,22 @@ def likely_duplicates_each(db: Session, *, cases: Sequence[Case], limit: int = 5
     chosen = [sorted(nearby)[:limit] for nearby in ranked]
     # Only the few chosen are read in full: most candidates are ranked on four columns.
     wanted = {-negated_id for best in chosen for _, _, negated_id in best}
-    found = {r.id: r for r in db.execute(select(
-        Case.id, Case.number, Case.status, Case.type_code, Case.description, Case.reported_at).where(
-        Case.id.in_(wanted)))} if wanted else {}
+    found = {r.id: r for r in rows_matching(db, _DUPLICATE_COLUMNS, Case.id, wanted)}
     return [[Duplicate(r.id, r.number, CaseStatus(r.status), r.type_code, r.description, r.reported_at, distance)
              for _, distance, negated_id in best for r in [found[-negated_id]]] for best in chosen]
 
 
-_PROBE = {"probe": Integer, "case_id": Integer, "lat_lo": Float, "lat_hi": Float, "lng_lo": Float, "lng_hi": Float,
-          "since": UTCDateTime(), "type_code": String, "domain": String}
+_PROBES = ParameterRows("probes", {
+    "probe": Integer, "case_id": Integer, "lat_lo": Float, "lat_hi": Float, "lng_lo": Float, "lng_hi": Float,
+    "since": UTCDateTime(), "type_code": String, "domain": String})
+_DUPLICATE_COLUMNS = (Case.id, Case.number, Case.status, Case.type_code, Case.description, Case.reported_at)
 
 
 @functools.cache
 def _duplicates_query(size: int, dialect: str) -> Select:
     """The open cases in each probe's box and week, of its type or domain, the most recent
-    `DUPLICATE_CANDIDATES` of each. On PostgreSQL the probes are arrays, one per column,
-    unnested; elsewhere `size` rows of bound parameters (unused ones all NULL, matching
-    nothing), so that the statement is built and compiled once per size."""
-    if dialect == "postgresql":
-        rows = func.unnest(*(cast(bindparam(name, type_=ARRAY(type_)), ARRAY(type_))
-                             for name, type_ in _PROBE.items())).table_valued(*_PROBE).render_derived()
-    else:
-        rows = union_all(*(select(*(bindparam(f"{name}_{index}", type_=type_).label(name)
-                                    for name, type_ in _PROBE.items())) for index in range(size))).cte("probes")
+    `DUPLICATE_CANDIDATES` of each."""
+    rows = _PROBES.table(dialect, size)
     in_box = Case.lat.between(rows.c.lat_lo, rows.c.lat_hi)
     if dialect == "sqlite":
         # Without fresh statistics SQLite's planner prefers the (status, reported_at) index and

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from gridgov import clock
@@ -33,6 +33,7 @@ from gridgov.cases.schemas import MAX_BATCH, ReportIn, TransitionFields, Transit
 from gridgov.catalog import service as catalog
 from gridgov.catalog.models import MatterTypeVersion
 from gridgov.config import Settings
+from gridgov.db import insert_rows
 from gridgov.errors import (
     Conflict, DomainError, IllegalTransition, InvalidInput, NotFound, PermissionDenied, StaleVersion,
 )
@@ -207,20 +208,15 @@ def _apply_many(db: Session, *, settings: Settings, principal: Principal, name: 
                     error.detail = f"案件 {case.number}：{error.detail}"
                     error.extra |= {"case_id": case.id, "case_number": case.number}
                 raise
-        _insert(db, CaseClock, batch.new_clocks)
-        _insert(db, CaseAssignment, batch.new_assignments)
-        _insert(db, CaseEvent, batch.case_events)
+        for model, rows in ((CaseClock, batch.new_clocks), (CaseAssignment, batch.new_assignments),
+                            (CaseEvent, batch.case_events)):
+            insert_rows(db.connection(), model.__table__, rows)
         db.flush()
         # Last: appending to the audit chain holds its lock (PostgreSQL) until the commit.
         audit.record_many(db, batch.audit_entries)
     for case in loaded.values():
         db.expire(case, ["clocks", "reporters", "assignments"])
     return [loaded[case_id] for case_id in ids]
-
-
-def _insert(db: Session, model: type, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        db.connection().execute(insert(model.__table__), rows)
 
 
 def _units_of(db: Session, cases: Iterable[Case]) -> list[Unit]:

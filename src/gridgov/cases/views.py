@@ -14,13 +14,14 @@ from gridgov.cases.rules import TRANSITIONS, CaseStatus
 from gridgov.cases.intake import likely_duplicates_each
 from gridgov.cases.schemas import CaseOut, ClockOut, DuplicateOut, EventOut, PublicCaseOut, ReporterOut
 from gridgov.cases.service import target_of
+from gridgov.db import rows_matching
 from gridgov.org.models import Unit
 
 
 def _codes(db: Session, ids: set[int | None], known: dict[int, str] | None = None) -> dict[int, str]:
     known = known or {}
     wanted = {i for i in ids if i is not None and i not in known}
-    return known | dict(db.execute(select(Unit.id, Unit.code).where(Unit.id.in_(wanted))).all()) if wanted else known
+    return known | dict(rows_matching(db, (Unit.id, Unit.code), Unit.id, wanted))
 
 
 def case_out(db: Session, case: Case, *, principal: Principal | None, now: datetime,

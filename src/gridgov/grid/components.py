@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session, joinedload
 from gridgov.audit import service as audit
 from gridgov import clock
 from gridgov.audit.rules import Actor
+from gridgov.db import database_key, insert_rows
 from gridgov.errors import InvalidInput, NotFound
 from gridgov.excel import SheetSpec, read_rows, write_workbook
 from gridgov.grid import service
@@ -367,7 +368,7 @@ def import_components(
             updates.append({**values, "id": old.id, "unit_grid_code": unit_codes[i],
                             "basic_code": basic_codes[i], "grid_version": snapshot.version,
                             "updated_at": now})
-    service.bulk_insert(db, Component, creates)
+    insert_rows(db.connection(), Component.__table__, creates)
     if updates:
         db.execute(update(Component), updates)
     service.bump_revision(db, service.COMPONENTS_REVISION)
@@ -591,7 +592,7 @@ _register_lock = threading.Lock()
 
 
 def _register(db: Session) -> _Register:
-    key = db.get_bind().url.render_as_string(hide_password=True)
+    key = database_key(db)
     token = service.revision_token(db, service.COMPONENTS_REVISION)
     cached = _registers.get(key)
     if cached is not None and cached.token == token:

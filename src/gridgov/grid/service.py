@@ -31,12 +31,13 @@ import numpy as np
 import shapely
 from numpy.typing import ArrayLike, NDArray
 from shapely import Polygon
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 from gridgov.audit import service as audit
 from gridgov import clock
 from gridgov.audit.rules import Actor
+from gridgov.db import database_key, insert_rows
 from gridgov.errors import Conflict, DomainError, InvalidInput, NotFound
 from gridgov.grid.crs import (
     CRS,
@@ -204,10 +205,6 @@ def current_version(db: Session) -> int:
     return db.scalar(select(func.max(GridVersion.id))) or 0
 
 
-def _database_key(db: Session) -> str:
-    return db.get_bind().url.render_as_string(hide_password=True)
-
-
 # --- the cached index --------------------------------------------------------------------
 
 
@@ -247,7 +244,7 @@ def grid_snapshot(db: Session) -> GridSnapshot:
 
     Thread-safe. Raises GridNotLoaded when no unit grid is active.
     """
-    key = _database_key(db)
+    key = database_key(db)
     token = revision_token(db)
     cached = _snapshots.get(key)
     if cached is not None and cached.token == token:
@@ -448,7 +445,7 @@ def level_geojson(
     if decimals not in OUTPUT_DECIMALS:
         raise InvalidInput(f"坐标小数位数应为 {OUTPUT_DECIMALS[0]}–{OUTPUT_DECIMALS[-1]}")
     token = revision_token(db)
-    key = (_database_key(db), token, level, parent_code, crs, decimals)
+    key = (database_key(db), token, level, parent_code, crs, decimals)
     with _documents_lock:
         if (document := _documents.get(key)) is not None:
             _documents.move_to_end(key)
@@ -598,7 +595,7 @@ def import_level(
     for chunk in _chunks(close_ids, 500):
         db.execute(update(GridCellRecord).where(GridCellRecord.id.in_(chunk))
                    .values(version_to=version_id, valid_to=effective_at))
-    bulk_insert(db, GridCellRecord, new_rows)
+    insert_rows(db.connection(), GridCellRecord.__table__, new_rows)
     db.expire_all()
 
     relocated = 0
@@ -628,7 +625,7 @@ def _after_import(db: Session, token_before: str | None, token: str, version: in
                   index: GridIndex | None) -> None:
     """Seed this process's cache: a new unit layer with the index just built, an import of
     another level with the unchanged unit index of the previous revision."""
-    key = _database_key(db)
+    key = database_key(db)
     with _snapshot_lock:
         if index is not None:
             _remember(key, GridSnapshot(token, version, index))
@@ -638,23 +635,6 @@ def _after_import(db: Session, token_before: str | None, token: str, version: in
             _remember(key, GridSnapshot(token, version, cached.index))
         else:
             _snapshots.pop(key, None)
-
-
-def bulk_insert(db: Session, model: type, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert many rows in the session's transaction: COPY on PostgreSQL (an executemany
-    costs a round trip per row), executemany on SQLite (in-process, already fast)."""
-    if not rows:
-        return
-    table = model.__table__  # type: ignore[attr-defined]
-    if db.get_bind().dialect.name != "postgresql":
-        db.execute(insert(table), list(rows))
-        return
-    columns = list(rows[0])
-    driver = db.connection().connection.driver_connection
-    statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
-    with driver.cursor() as cursor, cursor.copy(statement) as copy:
-        for row in rows:
-            copy.write_row([row[column] for column in columns])
 
 
 def _chunks(items: Sequence[int], size: int):
