@@ -117,9 +117,9 @@ def test_reports_submitted_together_are_committed_together_and_each_is_answered(
     commits = []
     original = writer._commit
 
-    def counting_commit(batch, calendar):
+    def counting_commit(batch, calendar, sessions):
         commits.append(len(batch))
-        return original(batch, calendar)
+        return original(batch, calendar, sessions)
 
     writer._commit = counting_commit
     futures = [writer.submit(_submission(credential, f"G-{i}")) for i in range(40)]
@@ -137,7 +137,7 @@ def test_reports_arriving_one_after_another_are_gathered_into_one_batch(world, w
     credential = _credential(world, world_settings)
     batches = []
     serve = writer._serve
-    writer._serve = lambda batch: batches.append(len(batch)) or serve(batch)
+    writer._serve = lambda batch, sessions: batches.append(len(batch)) or serve(batch, sessions)
     first = writer.submit(_submission(credential, "L-1"))
     time.sleep(0.1)  # well within the linger: the writer is still gathering
     second = writer.submit(_submission(credential, "L-2"))

@@ -42,7 +42,7 @@ from gridgov.cases.intake import Placed, Report, Written
 from gridgov.cases.models import Case
 from gridgov.cases.schemas import ReportAccepted, ReportIn
 from gridgov.config import Settings
-from gridgov.db import Database
+from gridgov.db import Database, HeldSessions
 from gridgov.errors import DomainError
 
 
@@ -56,6 +56,7 @@ class Submission:
 
 
 _Pending = tuple[Submission, Future]
+Sessions = Database | HeldSessions
 
 
 class ReportWriter:
@@ -84,17 +85,18 @@ class ReportWriter:
 
     def _run(self) -> None:
         # The thread ends after a quiet spell and the next report starts a new one, so an idle
-        # process (or a test's short-lived app) keeps no thread.
-        while True:
-            try:
-                first = self._queue.get(timeout=self._idle_seconds)
-            except Empty:
-                with self._lock:
-                    if self._queue.empty():
-                        self._thread = None
-                        return
-                continue
-            self._serve(self._gather(first))
+        # process (or a test's short-lived app) keeps no thread and no connection.
+        with HeldSessions(self._database) as sessions:
+            while True:
+                try:
+                    first = self._queue.get(timeout=self._idle_seconds)
+                except Empty:
+                    with self._lock:
+                        if self._queue.empty():
+                            self._thread = None
+                            return
+                    continue
+                self._serve(self._gather(first), sessions)
 
     def _gather(self, first: _Pending) -> list[_Pending]:
         """The batch that starts with `first`: what has queued up, and what follows while reports
@@ -112,9 +114,11 @@ class ReportWriter:
                 break
         return batch
 
-    def _serve(self, batch: Sequence[_Pending]) -> None:
+    def _serve(self, batch: Sequence[_Pending], sessions: Sessions | None = None) -> None:
+        """Answer every request of the batch, reading and writing through `sessions` (the writer
+        thread's held connections; the database's pool when none are given)."""
         try:
-            outcomes = self._outcomes([submission for submission, _ in batch])
+            outcomes = self._outcomes([submission for submission, _ in batch], sessions or self._database)
         except Exception as exc:  # every waiting request gets the error, mapped like any other
             for _, future in batch:
                 future.set_exception(exc)
@@ -125,47 +129,48 @@ class ReportWriter:
             else:
                 future.set_result(outcome)
 
-    def _outcomes(self, submissions: Sequence[Submission]) -> list[ReportAccepted | DomainError]:
-        with self._database.read() as db:
+    def _outcomes(self, submissions: Sequence[Submission], sessions: Sessions) -> list[ReportAccepted | DomainError]:
+        with sessions.read() as db:
             calendar = calendar_service.working_calendar(db, settings=self._settings)
             admitted = _admit(db, self._settings, submissions)
             placed = _place(db, submissions, admitted)
-        written = self._write(placed, calendar)
+        written = self._write(placed, calendar, sessions)
         # The units a new case names are its street and community, known from its place.
         codes = {unit_id: code for p in placed if isinstance(p, Placed) for unit_id, code in (
             (p.street_id, p.place.street_code), (p.community_id, p.place.community_code))}
-        with self._database.read() as db:
+        with sessions.read() as db:
             return _answers(db, calendar, codes, admitted, written)
 
-    def _write(self, placed: list[Placed | Written | DomainError],
-               calendar: WorkingCalendar) -> list[Written | DomainError]:
+    def _write(self, placed: list[Placed | Written | DomainError], calendar: WorkingCalendar,
+               sessions: Sessions) -> list[Written | DomainError]:
         """Write the placed reports; what is already an answer or a refusal passes through."""
         new = [p for p in placed if isinstance(p, Placed)]
         try:
-            written = iter(self._commit(new, calendar))
+            written = iter(self._commit(new, calendar, sessions))
         except IntegrityError:
             if len(new) <= 1:
-                written = iter([self._taken(p) for p in new])
+                written = iter([_taken(p, sessions) for p in new])
             else:
-                written = iter([self._write([p], calendar)[0] for p in new])
+                written = iter([self._write([p], calendar, sessions)[0] for p in new])
         return [next(written) if isinstance(p, Placed) else p for p in placed]
 
-    def _commit(self, reports: list[Placed], calendar: WorkingCalendar) -> list[Written]:
+    def _commit(self, reports: list[Placed], calendar: WorkingCalendar, sessions: Sessions) -> list[Written]:
         if not reports:
             return []
-        with self._database.write() as db:
+        with sessions.write() as db:
             # _place has just looked the references up; one written since by another process is
             # refused by the unique index, and the reports are then written one by one.
             written = intake.write(db, settings=self._settings, reports=reports, calendar=calendar, looked_up=True)
             db.commit()
             return written
 
-    def _taken(self, report: Placed) -> Written:
-        with self._database.read() as db:
-            case_id = intake.case_ids_by_reference(db, {report.key}).get(report.key)
-        if case_id is None:
-            raise RuntimeError("案件写入被数据库拒绝（唯一约束），且未找到同渠道编号的案件")
-        return Written(case_id, created=False)
+
+def _taken(report: Placed, sessions: Sessions) -> Written:
+    with sessions.read() as db:
+        case_id = intake.case_ids_by_reference(db, {report.key}).get(report.key)
+    if case_id is None:
+        raise RuntimeError("案件写入被数据库拒绝（唯一约束），且未找到同渠道编号的案件")
+    return Written(case_id, created=False)
 
 
 def _admit(db: Session, settings: Settings, submissions: Sequence[Submission]) -> list[Authorization | DomainError]:
