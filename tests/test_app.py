@@ -44,3 +44,14 @@ def test_a_server_starts_on_a_database_not_yet_migrated(tmp_path, settings):
     with TestClient(create_app(settings, empty)) as client:
         assert client.get("/healthz").json()["status"] == "ok"
     empty.dispose()
+
+
+def test_a_database_that_cannot_be_reached_is_a_503_problem_to_retry(tmp_path, settings):
+    unreachable = Database("postgresql+psycopg://postgres@127.0.0.1:1/gridgov?connect_timeout=2")
+    with TestClient(create_app(settings, unreachable)) as client:
+        response = client.post("/api/v1/auth/token", json={"username": "intake", "password": "Dongcheng2026"})
+    unreachable.dispose()
+    assert response.status_code == 503
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["retry-after"] == "5"
+    assert response.json()["type"] == "urn:gridgov:problem:database-unavailable"

@@ -4,6 +4,7 @@ worker, on both backends."""
 
 import fcntl
 import os
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -132,3 +133,19 @@ def test_a_held_session_that_fails_rolls_back_and_the_next_one_gets_a_fresh_conn
             db.commit()
     with database.read() as db:
         assert db.scalar(select(text("count(*)")).select_from(scratch)) == 1
+
+
+def test_a_held_connection_the_server_has_ended_is_replaced_before_it_is_used(database, scratch):
+    if database.dialect != "postgresql":
+        pytest.skip("a SQLite file has no server to end a connection")
+    with HeldSessions(database) as sessions:
+        for purpose in ("read", "write"):
+            with getattr(sessions, purpose)() as db:
+                ended = db.connection()
+                backend = db.scalar(select(text("pg_backend_pid()")))
+            with database.engine.connect() as admin:
+                assert admin.scalar(select(text(f"pg_terminate_backend({backend})"))) is True
+            time.sleep(0.05)  # the server's notice reaches the socket
+            with getattr(sessions, purpose)() as db:
+                assert db.connection() is not ended
+                assert db.scalar(select(text("count(*)")).select_from(scratch)) == 0

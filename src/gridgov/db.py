@@ -8,6 +8,7 @@ they upgrade a read snapshot; PostgreSQL needs nothing special.
 import fcntl
 import functools
 import os
+import select as select_module
 import threading
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
@@ -15,11 +16,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from psycopg.types.array import ListBinaryDumper
 from sqlalchemy import (
     ARRAY, Connection, CursorResult, DateTime, Engine, MetaData, Row, Table, bindparam, create_engine, event, func,
     insert, select, union_all,
 )
-from psycopg.types.array import ListBinaryDumper
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
@@ -328,7 +329,13 @@ class HeldSessions:
 
     @contextmanager
     def _session(self, purpose: str) -> Iterator[Session]:
-        connection = self._connections.get(purpose) or self._connect(purpose)
+        connection = self._connections.get(purpose)
+        if connection is not None and not _still_open(connection):
+            stale = self._connections.pop(purpose)
+            stale.invalidate()
+            stale.close()
+            connection = None
+        connection = connection or self._connect(purpose)
         try:
             with Session(bind=connection, expire_on_commit=False) as session:
                 yield session
@@ -354,3 +361,15 @@ class HeldSessions:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def _still_open(connection: Connection) -> bool:
+    """Whether a held connection may be used, known without a round trip: an idle PostgreSQL
+    connection has nothing to read unless the server has ended it (a restart, a terminated
+    backend, an idle timeout send their notice, then close the socket)."""
+    if connection.invalidated or connection.closed:
+        return False
+    if connection.dialect.name != "postgresql":
+        return True
+    driver = connection.connection.driver_connection
+    return not driver.closed and not select_module.select([driver.fileno()], [], [], 0)[0]

@@ -5,6 +5,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
@@ -82,6 +83,21 @@ async def _http_error(request: Request, exc: HTTPException) -> Response:
                             headers=getattr(exc, "headers", None))
 
 
+# Seconds a client is asked to wait before retrying a request the database could not serve.
+DATABASE_RETRY_AFTER_SECONDS = 5
+
+
+async def _database_unavailable(request: Request, exc: OperationalError) -> Response:
+    """The database could not be reached or ended the connection (a restart, a failover, a
+    timeout). The request's transaction did not commit, or, lost in the very commit, cannot be
+    told. Sending the same request again is safe where the request says what it is: a report's
+    (channel, reference) answers with its case, a transition names the case version it saw."""
+    log.error("database unavailable: %s", exc.orig or exc, exc_info=exc)
+    return problem_response(request, status=503, code="database-unavailable", title="数据库暂时不可用",
+                            detail="数据库暂时无法处理请求，请稍后重试",
+                            headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)})
+
+
 async def _unexpected_error(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error", exc_info=exc)
     return problem_response(request, status=500, code="internal-error", title="服务器内部错误",
@@ -92,4 +108,5 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(OperationalError, _database_unavailable)
     app.add_exception_handler(Exception, _unexpected_error)
