@@ -61,7 +61,7 @@ Sessions = Database | HeldSessions
 
 class ReportWriter:
     def __init__(self, database: Database, settings: Settings, *, max_batch: int = 128,
-                 linger_seconds: float = 0.001, gather_seconds: float = 0.005, idle_seconds: float = 2.0):
+                 linger_seconds: float = 0.002, gather_seconds: float = 0.010, idle_seconds: float = 2.0):
         self._database = database
         self._settings = settings
         self._max_batch = max_batch
