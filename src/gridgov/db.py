@@ -252,8 +252,7 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]], 
 
 @functools.cache
 def _unnest_insert(table: Table, columns: tuple[str, ...], returning: tuple[str, ...]) -> Any:
-    arrays = func.unnest(*(bindparam(column, type_=ARRAY(table.c[column].type)) for column in columns))
-    rows = arrays.table_valued(*columns).render_derived()
+    rows = ParameterRows("rows", {column: table.c[column].type for column in columns}).table("postgresql", 0)
     statement = insert(table).from_select(list(columns), select(*rows.c))
     return statement.returning(*(table.c[column] for column in returning)) if returning else statement
 

@@ -17,6 +17,7 @@ from gridgov.cases.group_commit import ReportWriter, Submission
 from gridgov.cases.models import Case, CaseClock, CaseEvent, CaseReporter
 from gridgov.errors import Conflict, NotAuthenticated, PermissionDenied
 from gridgov.cases.schemas import ReportIn
+from gridgov.db import HeldSessions
 from gridgov.grid.rules import OutsideManagedArea
 from gridgov.org.models import Unit
 from tests.cases.flow import DONGHUAMEN, EXPOSED_GARBAGE, placed
@@ -107,7 +108,8 @@ def _submission(credential: Credential, ref: str | None, **changes) -> Submissio
 def _served(writer: ReportWriter, submissions: list[Submission]) -> list:
     """Serve the submissions as one batch; each one's answer, or the problem it was refused with."""
     batch = [(submission, Future()) for submission in submissions]
-    writer._serve(batch)
+    with HeldSessions(writer._database) as sessions:
+        writer._serve(batch, sessions)
     return [future.exception(timeout=5) or future.result() for _, future in batch]
 
 

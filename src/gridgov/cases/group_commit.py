@@ -114,11 +114,11 @@ class ReportWriter:
                 break
         return batch
 
-    def _serve(self, batch: Sequence[_Pending], sessions: Sessions | None = None) -> None:
+    def _serve(self, batch: Sequence[_Pending], sessions: Sessions) -> None:
         """Answer every request of the batch, reading and writing through `sessions` (the writer
-        thread's held connections; the database's pool when none are given)."""
+        thread's held connections)."""
         try:
-            outcomes = self._outcomes([submission for submission, _ in batch], sessions or self._database)
+            outcomes = self._outcomes([submission for submission, _ in batch], sessions)
         except Exception as exc:  # every waiting request gets the error, mapped like any other
             for _, future in batch:
                 future.set_exception(exc)
