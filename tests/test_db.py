@@ -1,16 +1,19 @@
 """SQLite writers queue for the database lock: the threads of a process and the processes.
-The bulk statements (`insert_rows`, `rows_matching`) and the held sessions of a long-lived
-worker, on both backends."""
+The bulk statements (`insert_rows`, `rows_matching`, `flush_in_bulk`) and the held sessions
+of a long-lived worker, on both backends."""
 
 import fcntl
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import Column, Integer, MetaData, String, Table, select, text
+from sqlalchemy import Column, ForeignKey, Integer, MetaData, String, Table, event, select, text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from gridgov.db import Database, HeldSessions, UTCDateTime, insert_rows, rows_matching
+from gridgov.db import Database, HeldSessions, UTCDateTime, flush_in_bulk, insert_rows, rows_matching
 
 
 @pytest.fixture
@@ -99,6 +102,107 @@ def test_rows_matching_finds_each_key_given_whatever_their_number(database, scra
         found = rows_matching(db, (scratch.c.name, scratch.c.rank), scratch.c.name, wanted)
         assert sorted(name for name, _ in found) == sorted(wanted - {"不存在"})
         assert rows_matching(db, (scratch.c.name,), scratch.c.name, set()) == []
+
+
+class _Scratch(DeclarativeBase):
+    pass
+
+
+class _Note(_Scratch):
+    __tablename__ = "scratch_notes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(40))
+    rank: Mapped[int | None]
+    seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    marks: Mapped[list["_Mark"]] = relationship()
+
+
+class _Mark(_Scratch):
+    __tablename__ = "scratch_marks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    note_id: Mapped[int] = mapped_column(ForeignKey("scratch_notes.id"))
+    label: Mapped[str] = mapped_column(String(40))
+    edits: Mapped[int] = mapped_column(default=0, onupdate=1)
+
+
+@pytest.fixture
+def notes(database: Database) -> Database:
+    _Scratch.metadata.create_all(database.engine)
+    with database.write() as db:
+        db.add_all([_Note(id=i, name=f"第{i}条", rank=i) for i in range(1, 7)])
+        db.add(_Mark(id=1, note_id=1, label="旧"))
+        db.commit()
+    yield database
+    _Scratch.metadata.drop_all(database.engine)
+
+
+@contextmanager
+def _updates(database: Database) -> Iterator[list[str]]:
+    """The UPDATE statements the database is sent meanwhile (an executemany counts once)."""
+    sent: list[str] = []
+
+    def listen(conn, cursor, statement: str, *_) -> None:
+        if statement.startswith("UPDATE"):
+            sent.append(statement)
+
+    event.listen(database.engine, "before_cursor_execute", listen)
+    try:
+        yield sent
+    finally:
+        event.remove(database.engine, "before_cursor_execute", listen)
+
+
+@contextmanager
+def _updated_by_the_unit_of_work(model: type) -> Iterator[list]:
+    """The entities of `model` the unit of work updates meanwhile."""
+    updated: list = []
+
+    def listen(mapper, conn, entity) -> None:
+        updated.append(entity)
+
+    event.listen(model, "before_update", listen)
+    try:
+        yield updated
+    finally:
+        event.remove(model, "before_update", listen)
+
+
+def test_flush_in_bulk_writes_a_statement_per_table_and_set_of_columns_and_leaves_nothing_to_flush(notes):
+    seen = datetime(2026, 12, 4, 9, 30, tzinfo=UTC)
+    with notes.write() as db:
+        loaded = {note.id: note for note in db.scalars(select(_Note))}
+        for i in (1, 2, 3):
+            loaded[i].name = f"改{i}"
+        for i in (4, 5):
+            loaded[i].rank, loaded[i].seen_at = None, seen
+        with _updates(notes) as sent, _updated_by_the_unit_of_work(_Note) as by_unit_of_work:
+            flush_in_bulk(db)
+            assert len(sent) == 2 and not db.dirty and not by_unit_of_work
+            db.flush()
+            assert len(sent) == 2  # nothing was left to write
+        db.commit()
+    with notes.read() as db:
+        stored = {n.id: (n.name, n.rank, n.seen_at) for n in db.scalars(select(_Note))}
+    assert stored == {1: ("改1", 1, None), 2: ("改2", 2, None), 3: ("改3", 3, None),
+                      4: ("第4条", None, seen), 5: ("第5条", None, seen), 6: ("第6条", 6, None)}
+
+
+def test_flush_in_bulk_leaves_relationships_new_rows_and_update_defaults_to_the_unit_of_work(notes):
+    with notes.write() as db:
+        first, second = db.get(_Note, 1), db.get(_Note, 2)
+        first.name = "改名并添标记"
+        first.marks.append(_Mark(id=2, label="新"))
+        second.name = "只改名"
+        db.get(_Mark, 1).label = "改"
+        with _updated_by_the_unit_of_work(_Note) as notes_by_unit_of_work, \
+                _updated_by_the_unit_of_work(_Mark) as marks_by_unit_of_work:
+            flush_in_bulk(db)
+        assert notes_by_unit_of_work == [first] and marks_by_unit_of_work == [db.get(_Mark, 1)]
+        db.commit()
+    with notes.read() as db:
+        assert [(n.name, sorted(m.label for m in n.marks)) for n in db.scalars(select(_Note).order_by(_Note.id))][:2] \
+            == [("改名并添标记", ["改", "新"]), ("只改名", [])]
+        assert db.get(_Mark, 1).label == "改" and db.get(_Mark, 1).edits == 1  # its update default applied
 
 
 def test_held_sessions_reuse_their_connections_and_see_what_was_committed(database, scratch):

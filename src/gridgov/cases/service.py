@@ -33,7 +33,7 @@ from gridgov.cases.schemas import MAX_BATCH, ReportIn, TransitionFields, Transit
 from gridgov.catalog import service as catalog
 from gridgov.catalog.models import MatterTypeVersion
 from gridgov.config import Settings
-from gridgov.db import insert_rows
+from gridgov.db import flush_in_bulk, insert_rows
 from gridgov.errors import (
     Conflict, DomainError, IllegalTransition, InvalidInput, NotFound, PermissionDenied, StaleVersion,
 )
@@ -169,8 +169,8 @@ def _apply_many(db: Session, *, settings: Settings, principal: Principal, name: 
                 cases: Sequence[tuple[int, int]], data: TransitionFields,
                 conceal_unreadable: bool = False) -> list[Case]:
     """The cases are read afresh and locked, in the order of their ids (two batches never wait
-    on each other crosswise), before their versions are checked. Nothing is flushed until every
-    case has moved; the rows are then written together in one flush.
+    on each other crosswise), before their versions are checked. Nothing is written until every
+    case has moved; the rows are then written together, each table's changes in bulk.
 
     Of a case's clocks and reporters only what a transition works on is read: the clocks not
     yet finished, and the reporters with an account (the access policy's concern). New clocks
@@ -211,7 +211,7 @@ def _apply_many(db: Session, *, settings: Settings, principal: Principal, name: 
         for model, rows in ((CaseClock, batch.new_clocks), (CaseAssignment, batch.new_assignments),
                             (CaseEvent, batch.case_events)):
             insert_rows(db.connection(), model.__table__, rows)
-        db.flush()
+        flush_in_bulk(db)
         # Last: appending to the audit chain holds its lock (PostgreSQL) until the commit.
         audit.record_many(db, batch.audit_entries)
     for case in loaded.values():
