@@ -1,5 +1,9 @@
-"""The search for likely duplicates stays on the map box as open cases pile up."""
+"""The search for likely duplicates stays on the map box as open cases pile up, and ranks what it finds."""
 
+import math
+from datetime import timedelta
+
+import pytest
 from sqlalchemy import event, insert, select
 
 from gridgov.cases import intake
@@ -61,3 +65,31 @@ def test_duplicates_found_together_are_those_each_case_finds_alone(world, world_
         alone = [intake.likely_duplicates(db, case=case) for case in cases]
     assert together == alone
     assert [len(found) for found in together] == [3, 3, 4, 0, 4]
+
+
+def test_duplicates_are_the_same_type_first_then_the_nearest_then_the_newest_within_the_radius(
+        world, world_settings, frozen):
+    metres = 1 / 111_320  # a metre north, in degrees of latitude
+    with world.write() as db:
+        written = intake.write(db, settings=world_settings, reports=[placed(world, f"R-{i}") for i in range(10)])
+        db.commit()
+    with world.write() as db:
+        probe, same_far, other_near, same_older, same_newer, beyond_radius, closed, stale, unrelated, untyped = (
+            db.get(Case, w.case_id) for w in written)
+        east = 1 / (111_320 * math.cos(math.radians(probe.lat)))  # a metre east, in degrees of longitude
+        for found, type_code, domain, north, east_m in (
+                (probe, ILLEGAL_STRUCTURE, "市容环境", 0, 0), (same_far, ILLEGAL_STRUCTURE, "市容环境", 100, 0),
+                (other_near, EXPOSED_GARBAGE, "市容环境", 20, 0), (same_older, ILLEGAL_STRUCTURE, "市容环境", 50, 0),
+                (same_newer, ILLEGAL_STRUCTURE, "市容环境", -50, 0),
+                (beyond_radius, ILLEGAL_STRUCTURE, "市容环境", 120, 120),  # in the box, 170 m away
+                (closed, ILLEGAL_STRUCTURE, "市容环境", 10, 0), (stale, ILLEGAL_STRUCTURE, "市容环境", 10, 0),
+                (unrelated, EXPOSED_GARBAGE, "宣传广告", 10, 0), (untyped, None, None, 0, 30)):
+            found.type_code, found.domain = type_code, domain
+            found.lat, found.lng = probe.lat + north * metres, probe.lng + east_m * east
+        closed.status = "closed"
+        stale.reported_at = probe.reported_at - timedelta(days=8)
+        db.commit()
+    with world.read() as db:
+        found = intake.likely_duplicates(db, case=db.get(Case, probe.id), limit=10)
+    assert [d.id for d in found] == [same_newer.id, same_older.id, same_far.id, other_near.id, untyped.id]
+    assert [d.distance_m for d in found] == pytest.approx([50, 50, 100, 20, 30], abs=0.01)

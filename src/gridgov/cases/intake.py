@@ -12,6 +12,7 @@ from types import SimpleNamespace
 from typing import NamedTuple
 
 from sqlalchemy import Connection, Float, Integer, Select, String, and_, func, literal_column, select, true
+from sqlalchemy import case as case_when
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -371,9 +372,6 @@ class Duplicate:
     distance_m: float
 
 
-DUPLICATE_CANDIDATES = 200  # the most recent open cases in each box are enough to rank
-
-
 def likely_duplicates(db: Session, *, case: Case, limit: int = 5) -> list[Duplicate]:
     """Open cases nearby, reported in the week before it, of the same type or domain (or
     untyped), the same type first, then the nearest, then the newest."""
@@ -381,42 +379,41 @@ def likely_duplicates(db: Session, *, case: Case, limit: int = 5) -> list[Duplic
 
 
 def likely_duplicates_each(db: Session, *, cases: Sequence[Case], limit: int = 5) -> list[list[Duplicate]]:
-    """`likely_duplicates` of each case, found with one query for all of them: each case's map
-    box, week and type joined against the open cases."""
+    """`likely_duplicates` of each case, found and ranked with one query for all of them: each
+    case's map box, week and type joined against the open cases, its nearest `limit` kept.
+    Distances are measured in the database on the equirectangular projection at the case's
+    own latitude (within the radius it differs from `distance_m` by millimetres), squared, so
+    that the ranking needs nothing but arithmetic on either backend."""
     if not cases:
         return []
     lat_span = DUPLICATE_RADIUS_M / _METRES_PER_DEGREE_LAT
     probes = []
     for index, case in enumerate(cases):
-        lng_span = lat_span / math.cos(math.radians(case.lat))
-        probes.append((index, case.id, case.lat - lat_span, case.lat + lat_span, case.lng - lng_span,
-                       case.lng + lng_span, case.reported_at - DUPLICATE_WINDOW, case.type_code, case.domain))
+        metres_per_lng = math.cos(math.radians(case.lat)) * _METRES_PER_DEGREE_LAT
+        lng_span = DUPLICATE_RADIUS_M / metres_per_lng
+        probes.append((index, case.id, case.lat, case.lng, metres_per_lng, case.lat - lat_span, case.lat + lat_span,
+                       case.lng - lng_span, case.lng + lng_span, case.reported_at - DUPLICATE_WINDOW,
+                       case.type_code, case.domain))
     dialect = db.get_bind().dialect.name
-    query = _duplicates_query(_PROBES.size(dialect, len(probes)), dialect)
-    ranked: list[list[tuple[bool, float, int]]] = [[] for _ in cases]
-    for probe, found_id, type_code, lng, lat in db.execute(query, _PROBES.parameters(dialect, probes)):
-        case = cases[probe]
-        distance = distance_m(case.lng, case.lat, lng, lat)
-        if distance <= DUPLICATE_RADIUS_M:
-            ranked[probe].append((type_code != case.type_code, distance, -found_id))
-    chosen = [sorted(nearby)[:limit] for nearby in ranked]
-    # Only the few chosen are read in full: most candidates are ranked on four columns.
-    wanted = {-negated_id for best in chosen for _, _, negated_id in best}
-    found = {r.id: r for r in rows_matching(db, _DUPLICATE_COLUMNS, Case.id, wanted)}
-    return [[Duplicate(r.id, r.number, CaseStatus(r.status), r.type_code, r.description, r.reported_at, distance)
-             for _, distance, negated_id in best for r in [found[-negated_id]]] for best in chosen]
+    query = _duplicates_query(_PROBES.size(dialect, len(probes)), dialect, limit)
+    found: list[list[Duplicate]] = [[] for _ in cases]
+    for r in db.execute(query, _PROBES.parameters(dialect, probes)):
+        found[r.probe].append(Duplicate(r.id, r.number, CaseStatus(r.status), r.type_code, r.description,
+                                        r.reported_at, math.sqrt(r.distance_squared)))
+    return found
 
 
 _PROBES = ParameterRows("probes", {
-    "probe": Integer, "case_id": Integer, "lat_lo": Float, "lat_hi": Float, "lng_lo": Float, "lng_hi": Float,
-    "since": UTCDateTime(), "type_code": String, "domain": String})
+    "probe": Integer, "case_id": Integer, "lat": Float, "lng": Float, "metres_per_lng": Float,
+    "lat_lo": Float, "lat_hi": Float, "lng_lo": Float, "lng_hi": Float, "since": UTCDateTime(),
+    "type_code": String, "domain": String})
 _DUPLICATE_COLUMNS = (Case.id, Case.number, Case.status, Case.type_code, Case.description, Case.reported_at)
 
 
 @functools.cache
-def _duplicates_query(size: int, dialect: str) -> Select:
-    """The open cases in each probe's box and week, of its type or domain, the most recent
-    `DUPLICATE_CANDIDATES` of each."""
+def _duplicates_query(size: int, dialect: str, limit: int) -> Select:
+    """Each probe's nearest `limit` open cases in its box and week, of its type or domain, in
+    their order: the same type first, then the nearest, then the newest."""
     rows = _PROBES.table(dialect, size)
     in_box = Case.lat.between(rows.c.lat_lo, rows.c.lat_hi)
     if dialect == "sqlite":
@@ -424,6 +421,9 @@ def _duplicates_query(size: int, dialect: str) -> Select:
         # walks every open case of the week (30 ms at 20,000 of them); the map box is the
         # selective part (0.5 ms), and likelihood() says so.
         in_box = func.likelihood(in_box, literal_column("0.001"))
+    east = (Case.lng - rows.c.lng) * rows.c.metres_per_lng
+    north = (Case.lat - rows.c.lat) * _METRES_PER_DEGREE_LAT
+    distance_squared = (east * east + north * north).label("distance_squared")
     near = and_(
         in_box,
         Case.lng.between(rows.c.lng_lo, rows.c.lng_hi),
@@ -432,13 +432,17 @@ def _duplicates_query(size: int, dialect: str) -> Select:
         Case.reported_at >= rows.c.since,
         rows.c.type_code.is_(None) | (Case.type_code == rows.c.type_code) | (Case.domain == rows.c.domain)
         | Case.type_code.is_(None),
+        distance_squared <= DUPLICATE_RADIUS_M ** 2,
     )
-    columns = (Case.id, Case.type_code, Case.lng, Case.lat)
+    ranking = (case_when((Case.type_code.is_not_distinct_from(rows.c.type_code), 0), else_=1), distance_squared,
+               Case.id.desc())
+    columns = (*_DUPLICATE_COLUMNS, distance_squared)
     if dialect == "postgresql":
         # A lateral subquery per probe: an index range scan of its own box, whatever the
         # statistics of a fast-growing table say (a stale estimate joins every open case).
-        nearby = select(*columns).where(near).order_by(Case.reported_at.desc()).limit(DUPLICATE_CANDIDATES).lateral()
-        return select(rows.c.probe, nearby).join_from(rows, nearby, true())
-    recent_first = func.row_number().over(partition_by=rows.c.probe, order_by=Case.reported_at.desc())
-    candidates = select(rows.c.probe, *columns, recent_first.label("rank")).join_from(rows, Case, near).subquery()
-    return select(*(c for c in candidates.c if c.key != "rank")).where(candidates.c.rank <= DUPLICATE_CANDIDATES)
+        nearest = select(*columns).where(near).order_by(*ranking).limit(limit).lateral()
+        return select(rows.c.probe, nearest).join_from(rows, nearest, true())
+    rank = func.row_number().over(partition_by=rows.c.probe, order_by=ranking).label("rank")
+    ranked = select(rows.c.probe, *columns, rank).join_from(rows, Case, near).subquery()
+    return select(*(c for c in ranked.c if c.key != "rank")).where(ranked.c.rank <= limit).order_by(
+        ranked.c.probe, ranked.c.rank)
