@@ -315,8 +315,9 @@ def _plain_columns(mapper: Any) -> tuple[Table, str | None, dict[str, str]]:
     plain = (len(mapper.primary_key) == 1 and mapper.version_id_col is None
              and all(column.onupdate is None and column.server_onupdate is None for column in table.columns))
     key = mapper.primary_key[0].name if plain else None
-    return table, key, {prop.key: prop.columns[0].name for prop in mapper.column_attrs
-                        if len(prop.columns) == 1 and prop.columns[0].table is table and not prop.columns[0].primary_key}
+    columns = {prop.key: prop.columns[0] for prop in mapper.column_attrs if len(prop.columns) == 1}
+    return table, key, {name: column.name for name, column in columns.items()
+                        if column.table is table and not column.primary_key}
 
 
 def next_in_year(db: Session, counter: type, year: int, count: int = 1) -> int:
