@@ -62,3 +62,6 @@ def test_json_safe_gives_what_a_json_column_reads_back() -> None:
     assert json_safe(rich) == {"status": "filed", "at": "2026-01-01 00:00:00+00:00", "extra": "2.50",
                                "ids": [1, 2], "3": "三"}
     assert type(json_safe(rich)["status"]) is str and json_safe(None) is None
+    flat_with_enum = {"status": CaseStatus.FILED, "holder_unit_id": 7}
+    assert json_safe(flat_with_enum) == {"status": "filed", "holder_unit_id": 7}
+    assert type(json_safe(flat_with_enum)["status"]) is str

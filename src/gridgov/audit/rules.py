@@ -104,6 +104,17 @@ def json_safe(value: Any) -> Any:
     """The value exactly as it will read back from a JSON column (so its hash stays stable)."""
     if value is None:
         return None
-    if type(value) is dict and all(type(k) is str and type(v) in _JSON_SCALARS for k, v in value.items()):
-        return dict(value)  # reads back as it is: no need to write and read it
+    if type(value) is dict and all(type(k) is str for k in value):
+        # A flat dict of scalars reads back as it is (a str enum as its text): no need to write
+        # and read it.
+        flat = {}
+        for key, item in value.items():
+            if type(item) in _JSON_SCALARS:
+                flat[key] = item
+            elif isinstance(item, str):
+                flat[key] = str.__str__(item)
+            else:
+                break
+        else:
+            return flat
     return json.loads(json.dumps(value, ensure_ascii=False, default=str))
